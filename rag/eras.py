@@ -1,0 +1,102 @@
+"""Japanese era years <-> Western years.
+
+令和N年(度) = 2018+N, 平成N = 1988+N, 昭和N = 1925+N; 元年 is year 1. Tables abbreviate
+them as R4 / H30, and often write a bare "３年度" after a first "令和元年度".
+All functions take NFKC-normalised text (half-width digits).
+"""
+
+from __future__ import annotations
+
+import re
+
+ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
+ERA_LETTER = {"R": "令和", "H": "平成", "S": "昭和"}
+_KANJI_DIGITS = {"元": 1, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+_ERA = re.compile(r"(令和|平成|昭和)\s*(元|[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*(?=年)")
+_LETTER = re.compile(r"(?<![A-Za-z0-9])([RHS])\s?([0-9]{1,2})(?![0-9])(?=[\s.年()（）/,、~〜\-－]|$)")
+_WESTERN = re.compile(r"(?<![0-9])(?:FY\s?|fy\s?)?((?:19[89]|20[0-9])[0-9])(?![0-9])(?=\s*(?:年|[(（]|FY|fy|\s|$|[,、.]))")
+_FY_WESTERN = re.compile(r"(?i)(?<![0-9a-z])fy\s?((?:19[89]|20[0-9])[0-9])(?![0-9])")
+_BARE = re.compile(r"(?<![0-9令和成昭RHS])([0-9]{1,2})\s*年度")
+
+
+def _kanji_number(s: str) -> int:
+    if s.isdigit():
+        return int(s)
+    if s == "元":
+        return 1
+    total, current = 0, 0
+    for ch in s:
+        v = _KANJI_DIGITS[ch]
+        if v == 10:
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = v
+    return total + current
+
+
+def era_to_western(era: str, n: int) -> int:
+    era = ERA_LETTER.get(era, era)
+    return ERA_BASE[era] + n
+
+
+def western_to_era(year: int) -> tuple[str, int]:
+    if year >= 2019:
+        return "令和", year - 2018
+    if year >= 1989:
+        return "平成", year - 1988
+    return "昭和", year - 1925
+
+
+def era_label(year: int) -> str:
+    era, n = western_to_era(year)
+    return f"{era}{'元' if n == 1 else n}年度"
+
+
+def years_in(text: str) -> list[int]:
+    """All years mentioned in `text`, era or Western, as Western years, in order of first mention."""
+    found: list[tuple[int, int]] = []
+    last_era: str | None = None
+    era_positions: list[tuple[int, str]] = []
+    for m in _ERA.finditer(text):
+        found.append((m.start(), era_to_western(m.group(1), _kanji_number(m.group(2)))))
+        era_positions.append((m.start(), m.group(1)))
+    for m in _LETTER.finditer(text):
+        found.append((m.start(), era_to_western(m.group(1), int(m.group(2)))))
+        era_positions.append((m.start(), ERA_LETTER[m.group(1)]))
+    for m in _WESTERN.finditer(text):
+        found.append((m.start(), int(m.group(1))))
+    for m in _FY_WESTERN.finditer(text):
+        found.append((m.start(), int(m.group(1))))
+    era_positions.sort()
+    for m in _BARE.finditer(text):
+        # "３年度" in a table header inherits the era named before it, else 令和
+        last_era = "令和"
+        for pos, era in era_positions:
+            if pos < m.start():
+                last_era = era
+        found.append((m.start(), era_to_western(last_era, int(m.group(1)))))
+    seen: list[int] = []
+    for _, y in sorted(found):
+        if y not in seen:
+            seen.append(y)
+    return seen
+
+
+def year_token(year: int) -> str:
+    """The shared token that era and Western mentions of a year both map to."""
+    return f"fy{year}"
+
+
+def expand_years(text: str) -> str:
+    """Append every other spelling of the years a text mentions, so a query in
+    one form matches passages in the other (for the dense side)."""
+    years = years_in(text)
+    if not years:
+        return text
+    extra = " ".join(f"{y}年度 {era_label(y)} {ERA_LETTER_REV[western_to_era(y)[0]]}{western_to_era(y)[1]}" for y in years)
+    return f"{text} ({extra})"
+
+
+ERA_LETTER_REV = {v: k for k, v in ERA_LETTER.items()}

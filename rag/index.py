@@ -1,0 +1,386 @@
+"""The index: a folder of plain files plus a manifest, built in a temporary
+folder and swapped in atomically.
+
+    index/current -> builds/<build id>/   (a symlink, replaced atomically)
+    index/builds/<build id>/manifest.json   schema, model, settings, documents, failures
+                            documents.json  one record per document
+                            chunks.jsonl    one chunk per line
+                            vectors.npy     float32 [n_chunks, dim], no pickle
+                            dense.faiss     FAISS inner-product index over vectors
+                            bm25/           bm25s files (npy + json)
+
+Unchanged documents keep their chunks and vectors; only new or changed text is embedded.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunk import ChunkSettings, chunk_document
+from rag.embed import Embedder
+from rag.eras import year_token
+from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError
+from rag.ingest import IngestFailure, document_hash, list_sources, load_metadata, read_document
+from rag.prefectures import ENGLISH
+from rag.tokenize import tokenize
+from rag.types import Chunk, Document, DocumentMeta
+
+SCHEMA_VERSION = 1
+KEEP_BUILDS = 2
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    doc_id: str
+    content_hash: str
+    meta: DocumentMeta
+    pages: int
+    chunks: int
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.meta.title or self.doc_id
+
+    @property
+    def prefecture(self) -> str | None:
+        return self.meta.prefecture
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DocRecord:
+        return cls(
+            d["doc_id"], d["content_hash"], DocumentMeta(**d["meta"]), d["pages"], d["chunks"], tuple(d.get("warnings", ()))
+        )
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[IngestFailure] = field(default_factory=list)
+    kept_previous: list[str] = field(default_factory=list)
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    path: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def passage_text(chunk: Chunk, record: DocRecord) -> str:
+    """What the embedder sees: where the passage comes from, then the passage."""
+    head = " ".join(x for x in (record.prefecture, record.title, chunk.heading) if x)
+    return f"{head}\n{chunk.search_text}" if head else chunk.search_text
+
+
+def bm25_tokens(chunk: Chunk, record: DocRecord) -> list[str]:
+    tokens = tokenize(chunk.search_text)
+    tokens += tokenize(" ".join(x for x in (record.prefecture, record.title, chunk.heading) if x))
+    if record.prefecture:
+        tokens.append(ENGLISH[record.prefecture].lower())
+    tokens += [year_token(y) for y in chunk.years]
+    return tokens
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass
+class Index:
+    path: Path
+    manifest: dict
+    documents: dict[str, DocRecord]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    dense: object  # faiss.Index
+    bm25: object  # bm25s.BM25
+
+    @property
+    def prefectures(self) -> list[str]:
+        return sorted({d.prefecture for d in self.documents.values() if d.prefecture})
+
+    def record(self, doc_id: str) -> DocRecord:
+        return self.documents[doc_id]
+
+
+def _resolve(index_dir: Path) -> Path:
+    if (index_dir / "manifest.json").exists():
+        return index_dir
+    current = index_dir / "current"
+    if current.exists() and (current / "manifest.json").exists():
+        return current.resolve()
+    raise IndexNotFoundError(f"no index in {index_dir}: run `rag index` first (it builds one from corpus/)")
+
+
+def read_manifest(index_dir: Path) -> dict:
+    path = _resolve(index_dir)
+    try:
+        return json.loads((path / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise IndexMismatchError(f"{path}/manifest.json is unreadable ({e}): run `rag index --rebuild`") from e
+
+
+def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
+    """Load an index, checking its schema and that it was built with `embedder`'s model."""
+    import bm25s
+    import faiss
+
+    path = _resolve(index_dir)
+    manifest = read_manifest(path)
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise IndexMismatchError(
+            f"index {path} has schema version {manifest.get('schema_version')}, this version reads {SCHEMA_VERSION}: "
+            "run `rag index --rebuild`"
+        )
+    if embedder is not None:
+        m = manifest["model"]
+        if m["fingerprint"] != embedder.fingerprint or m["dim"] != embedder.dim:
+            raise IndexMismatchError(
+                f"index {path} was built with model {m['id']!r} ({m['fingerprint'][:24]}…, dim {m['dim']}) but the "
+                f"configured model is {embedder.model_id!r} ({embedder.fingerprint[:24]}…, dim {embedder.dim}): "
+                "run `rag index --rebuild` or set RAG_MODEL back"
+            )
+    documents = {
+        d["doc_id"]: DocRecord.from_dict(d) for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))
+    }
+    with (path / "chunks.jsonl").open(encoding="utf-8") as f:
+        chunks = [Chunk.from_dict(json.loads(line)) for line in f if line.strip()]
+    vectors = np.load(path / "vectors.npy", allow_pickle=False)
+    if len(chunks) != vectors.shape[0] or len(chunks) != manifest["chunks"]:
+        raise IndexMismatchError(f"index {path} is inconsistent (chunks vs vectors): run `rag index --rebuild`")
+    dense = faiss.read_index(str(path / "dense.faiss"))
+    bm25 = bm25s.BM25.load(str(path / "bm25"), load_corpus=False, show_progress=False) if chunks else None
+    return Index(path, manifest, documents, chunks, vectors, dense, bm25)
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise RagError(f"another build of {index_dir} is running; try again when it ends") from e
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _previous(index_dir: Path, embedder: Embedder, settings: dict) -> Index | None:
+    try:
+        old = load_index(index_dir, embedder)
+    except (IndexNotFoundError, IndexMismatchError):
+        return None
+    except (OSError, ValueError, KeyError, RuntimeError):
+        return None  # a damaged old build is simply not reused
+    if old.manifest.get("settings") != settings:
+        return None
+    return old
+
+
+def _write_build(
+    target: Path, manifest: dict, records: list[DocRecord], chunks: list[Chunk], vectors: np.ndarray, dim: int
+) -> None:
+    import bm25s
+    import faiss
+
+    (target / "documents.json").write_text(
+        json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    with (target / "chunks.jsonl").open("w", encoding="utf-8") as f:
+        for c in chunks:
+            f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+    np.save(target / "vectors.npy", vectors, allow_pickle=False)
+    dense = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        dense.add(vectors)
+    faiss.write_index(dense, str(target / "dense.faiss"))
+    if chunks:
+        by_id = {r.doc_id: r for r in records}
+        retriever = bm25s.BM25()
+        retriever.index([bm25_tokens(c, by_id[c.doc_id]) for c in chunks], show_progress=False)
+        retriever.save(str(target / "bm25"), show_progress=False)
+    (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _swap_in(index_dir: Path, build: Path) -> None:
+    link = index_dir / "current"
+    tmp_link = index_dir / f".current-{os.getpid()}"
+    if tmp_link.exists() or tmp_link.is_symlink():
+        tmp_link.unlink()
+    tmp_link.symlink_to(build.relative_to(index_dir))
+    os.replace(tmp_link, link)  # atomic: readers see the old build or the new one, never neither
+    builds = sorted((p for p in (index_dir / "builds").iterdir() if p.is_dir()), key=lambda p: p.name)
+    for old in builds[:-KEEP_BUILDS]:
+        if old.resolve() != build.resolve():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+def build_index(
+    corpus: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    chunk_settings: ChunkSettings | None = None,
+    rebuild: bool = False,
+    progress: ProgressFn | None = None,
+    show_bar: bool = False,
+) -> BuildReport:
+    """Build or update the index at `index_dir` from the files in `corpus`.
+
+    Files that can't be read are reported in `BuildReport.failed`; the others are
+    indexed. A document that indexed before but now fails keeps its previous version.
+    """
+    started = time.perf_counter()
+    chunk_settings = chunk_settings or ChunkSettings()
+    settings = {"chunk": asdict(chunk_settings)}
+    with _build_lock(index_dir):
+        metadata = load_metadata(corpus)
+        sources = list(list_sources(corpus))
+        old = None if rebuild else _previous(index_dir, embedder, settings)
+        old_chunks: dict[str, list[tuple[Chunk, np.ndarray]]] = {}
+        old_vectors: dict[str, np.ndarray] = {}
+        if old is not None:
+            for i, c in enumerate(old.chunks):
+                old_chunks.setdefault(c.doc_id, []).append((c, old.vectors[i]))
+                old_vectors[_text_key(passage_text(c, old.documents[c.doc_id]))] = old.vectors[i]
+        old_docs = old.documents if old else {}
+
+        report = BuildReport()
+        records: list[DocRecord] = []
+        doc_chunks: dict[str, list[Chunk]] = {}
+        reused_vectors: dict[str, np.ndarray] = {}
+        for n, source in enumerate(sources):
+            if progress:
+                progress("read", n, len(sources))
+            meta = metadata.get(source.doc_id)
+            content_hash = document_hash(source.file_hash, meta or DocumentMeta())
+            prev = old_docs.get(source.doc_id)
+            if prev is not None and prev.content_hash == content_hash:
+                records.append(prev)
+                doc_chunks[source.doc_id] = [c for c, _ in old_chunks.get(source.doc_id, [])]
+                for c, v in old_chunks.get(source.doc_id, []):
+                    reused_vectors[c.chunk_id] = v
+                report.unchanged.append(source.doc_id)
+                continue
+            try:
+                doc: Document = read_document(source, meta)
+            except IngestError as e:
+                report.failed.append(IngestFailure(source.doc_id, e.reason))
+                if prev is not None:
+                    records.append(prev)
+                    doc_chunks[source.doc_id] = [c for c, _ in old_chunks.get(source.doc_id, [])]
+                    for c, v in old_chunks.get(source.doc_id, []):
+                        reused_vectors[c.chunk_id] = v
+                    report.kept_previous.append(source.doc_id)
+                continue
+            chunks = chunk_document(doc, chunk_settings)
+            records.append(DocRecord(doc.doc_id, doc.content_hash, doc.meta, len(doc.pages), len(chunks), doc.warnings))
+            doc_chunks[doc.doc_id] = chunks
+            (report.updated if prev is not None else report.added).append(doc.doc_id)
+        present = {s.doc_id for s in sources}
+        report.removed.extend(sorted(d for d in old_docs if d not in present))
+        if progress:
+            progress("read", len(sources), len(sources))
+
+        by_id = {r.doc_id: r for r in records}
+        all_chunks = [c for r in records for c in doc_chunks[r.doc_id]]
+        vectors = np.zeros((len(all_chunks), embedder.dim), dtype=np.float32)
+        todo: list[int] = []
+        for i, c in enumerate(all_chunks):
+            if c.chunk_id in reused_vectors:
+                vectors[i] = reused_vectors[c.chunk_id]
+                continue
+            cached = old_vectors.get(_text_key(passage_text(c, by_id[c.doc_id])))
+            if cached is not None:
+                vectors[i] = cached
+            else:
+                todo.append(i)
+        batch = 32
+        for start in range(0, len(todo), batch):
+            if progress:
+                progress("embed", start, len(todo))
+            idx = todo[start : start + batch]
+            vectors[idx] = embedder.embed_passages([passage_text(all_chunks[i], by_id[all_chunks[i].doc_id]) for i in idx])
+        if progress:
+            progress("embed", len(todo), len(todo))
+
+        if old is not None and not report.changed and not rebuild and [asdict(f) for f in report.failed] == old.manifest.get("failures"):
+            return _finish(report, started, all_chunks, 0, old.path)
+
+        built_at = datetime.now(UTC)
+        build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "build_id": build_id,
+            "built_at": built_at.isoformat(),
+            "model": {"id": embedder.model_id, "fingerprint": embedder.fingerprint, "dim": embedder.dim},
+            "settings": settings,
+            "corpus": str(corpus),
+            "chunks": len(all_chunks),
+            "documents": {r.doc_id: r.content_hash for r in records},
+            "failures": [asdict(f) for f in report.failed],
+            "versions": _versions(),
+        }
+        (index_dir / "builds").mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir / "builds"))
+        try:
+            _write_build(tmp, manifest, records, all_chunks, vectors, embedder.dim)
+            final = index_dir / "builds" / build_id
+            tmp.rename(final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _swap_in(index_dir, final)
+        return _finish(report, started, all_chunks, len(todo), final)
+
+
+def _finish(report: BuildReport, started: float, chunks: list[Chunk], embedded: int, path: Path) -> BuildReport:
+    return BuildReport(
+        report.added,
+        report.updated,
+        report.removed,
+        report.unchanged,
+        report.failed,
+        report.kept_previous,
+        chunks=len(chunks),
+        embedded=embedded,
+        seconds=time.perf_counter() - started,
+        path=str(path),
+    )
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("rag", "sentence-transformers", "faiss-cpu", "bm25s", "fugashi", "unidic-lite"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out

@@ -1,0 +1,211 @@
+"""Read corpus files into Documents. One unreadable file never stops the others:
+`read_corpus` returns the documents it could read and a failure per file it could not."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rag.errors import CorpusError, IngestError
+from rag.prefectures import canonical, detect_in_document
+from rag.types import Document, DocumentMeta, Page
+
+SUPPORTED = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+METADATA_FILE = "metadata.toml"
+_TEXT_ENCODINGS = ("utf-8-sig", "cp932", "euc-jp")
+
+
+@dataclass(frozen=True)
+class IngestFailure:
+    doc_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    doc_id: str
+    path: Path
+    file_hash: str
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_metadata(corpus: Path) -> dict[str, DocumentMeta]:
+    """Read corpus/metadata.toml: one `[documents."file name"]` table per document."""
+    path = corpus / METADATA_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise CorpusError(f"{path}: not valid TOML ({e})") from e
+    fields = set(DocumentMeta.__dataclass_fields__)
+    out: dict[str, DocumentMeta] = {}
+    for doc_id, entry in data.get("documents", {}).items():
+        if not isinstance(entry, dict):
+            raise CorpusError(f"{path}: [documents.\"{doc_id}\"] must be a table")
+        unknown = set(entry) - fields
+        if unknown:
+            raise CorpusError(f"{path}: [documents.\"{doc_id}\"] has unknown keys {sorted(unknown)}; allowed: {sorted(fields)}")
+        values = {k: (str(v) if v is not None else None) for k, v in entry.items()}
+        if values.get("prefecture"):
+            pref = canonical(values["prefecture"])
+            if pref is None:
+                raise CorpusError(f"{path}: [documents.\"{doc_id}\"] prefecture {values['prefecture']!r} is not a prefecture")
+            values["prefecture"] = pref
+        out[doc_id] = DocumentMeta(**values)
+    return out
+
+
+def list_sources(corpus: Path) -> Iterator[SourceFile]:
+    if not corpus.is_dir():
+        raise CorpusError(f"corpus folder {corpus} does not exist")
+    for path in sorted(corpus.rglob("*")):
+        if not path.is_file() or path.name.startswith(".") or path.name == METADATA_FILE:
+            continue
+        if path.name.lower() in ("readme.md", "license", "licence", "notice"):
+            continue
+        yield SourceFile(path.relative_to(corpus).as_posix(), path, file_hash(path))
+
+
+def _decode_text(data: bytes, doc_id: str) -> str:
+    if not data.strip():
+        raise IngestError(doc_id, "the file is empty")
+    if b"\x00" in data[:8192]:
+        raise IngestError(doc_id, "looks like a binary file, not text")
+    for enc in _TEXT_ENCODINGS:
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise IngestError(doc_id, "text is not UTF-8, Shift_JIS or EUC-JP and cannot be decoded")
+
+
+def _read_text(path: Path, doc_id: str) -> list[Page]:
+    text = _decode_text(path.read_bytes(), doc_id).replace("\r\n", "\n").replace("\r", "\n")
+    if "\f" in text:  # form feeds mark pages in text extracted from PDFs
+        return [Page(i + 1, t) for i, t in enumerate(text.split("\f"))]
+    return [Page(None, text)]
+
+
+def _read_pdf(path: Path, doc_id: str) -> tuple[list[Page], list[str]]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            # owner-password-only PDFs open with the empty user password
+            try:
+                ok = reader.decrypt("")
+            except Exception as e:  # pypdf raises several types for missing crypto support
+                raise IngestError(doc_id, f"encrypted PDF could not be decrypted ({e})") from e
+            if not ok:
+                raise IngestError(doc_id, "the PDF needs a password to open")
+        pages: list[Page] = []
+        empty: list[int] = []
+        for i, page in enumerate(reader.pages, start=1):
+            try:
+                text = page.extract_text() or ""
+            except Exception:  # one bad page should not lose the document
+                text = ""
+            if text.strip():
+                pages.append(Page(i, text))
+            else:
+                empty.append(i)
+    except IngestError:
+        raise
+    except (PdfReadError, ValueError, OSError, KeyError, TypeError) as e:
+        raise IngestError(doc_id, f"not a readable PDF ({e.__class__.__name__}: {e})") from e
+    warnings = []
+    if empty:
+        warnings.append(f"no text on pages {_ranges(empty)}; OCR is not available")
+    if not pages:
+        raise IngestError(doc_id, f"no text layer on any of its {len(empty)} pages; OCR is not available")
+    return pages, warnings
+
+
+def _ranges(numbers: list[int]) -> str:
+    out: list[str] = []
+    start = prev = numbers[0]
+    for n in numbers[1:] + [None]:  # type: ignore[list-item]
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(f"{start}" if start == prev else f"{start}–{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(out)
+
+
+def _read_docx(path: Path, doc_id: str) -> list[Page]:
+    import zipfile
+
+    try:
+        import docx
+    except ImportError as e:  # pragma: no cover - dependency of the package
+        raise IngestError(doc_id, "python-docx is not installed") from e
+    try:
+        d = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+        raise IngestError(doc_id, f"not a readable .docx file ({e})") from e
+    parts = [p.text for p in d.paragraphs]
+    for table in d.tables:
+        for row in table.rows:
+            parts.append(" ".join(cell.text.strip() for cell in row.cells))
+    return [Page(None, "\n".join(parts))]
+
+
+def _read_html(path: Path, doc_id: str) -> list[Page]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_decode_text(path.read_bytes(), doc_id), "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    for tr in soup.find_all("tr"):
+        cells = [c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])]
+        tr.replace_with(soup.new_string("\n" + " ".join(cells) + "\n"))
+    return [Page(None, soup.get_text("\n"))]
+
+
+def read_document(source: SourceFile, meta: DocumentMeta | None) -> Document:
+    suffix = source.path.suffix.lower()
+    warnings: list[str] = []
+    if suffix not in SUPPORTED:
+        raise IngestError(source.doc_id, f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED)}")
+    if source.path.stat().st_size == 0:
+        raise IngestError(source.doc_id, "the file is empty")
+    if suffix in (".txt", ".md"):
+        pages = _read_text(source.path, source.doc_id)
+    elif suffix == ".pdf":
+        pages, warnings = _read_pdf(source.path, source.doc_id)
+    elif suffix == ".docx":
+        pages = _read_docx(source.path, source.doc_id)
+    else:
+        pages = _read_html(source.path, source.doc_id)
+    pages = [p for p in pages if p.text.strip()]
+    if not pages:
+        raise IngestError(source.doc_id, "no text found in the file")
+    meta = meta or DocumentMeta()
+    content_hash = document_hash(source.file_hash, meta)
+    if not meta.prefecture:
+        detected = detect_in_document("\n".join(p.text for p in pages))
+        if detected:
+            meta = DocumentMeta(**{**asdict(meta), "prefecture": detected})
+    return Document(source.doc_id, content_hash, meta, tuple(pages), tuple(warnings))
+
+
+def document_hash(file_hash: str, meta: DocumentMeta) -> str:
+    """Changes when the file or its hand-written metadata changes."""
+    payload = json.dumps({"file": file_hash, "meta": asdict(meta)}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()

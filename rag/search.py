@@ -1,0 +1,150 @@
+"""Hybrid retrieval: FAISS inner product on normalised vectors plus BM25 on
+fugashi tokens, fused by reciprocal rank; filters by prefecture and document."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.embed import Embedder
+from rag.eras import expand_years, year_token, years_in
+from rag.errors import QueryError
+from rag.index import Index
+from rag.prefectures import ENGLISH, canonical, mentioned_in_question
+from rag.tokenize import tokenize
+from rag.types import Hit
+
+MAX_QUESTION_CHARS = 2000
+MODES = ("hybrid", "dense", "bm25")
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    tokens: tuple[str, ...]
+    dense_text: str
+    years: tuple[int, ...]
+    prefectures: tuple[str, ...]
+
+
+def parse_query(text: str) -> Query:
+    text = (text or "").strip()
+    if not text:
+        raise QueryError("the question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QueryError(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    norm = unicodedata.normalize("NFKC", text)
+    years = tuple(years_in(norm))
+    prefs = tuple(mentioned_in_question(norm))
+    tokens = tokenize(norm) + [year_token(y) for y in years]
+    tokens += [ENGLISH[p].lower() for p in prefs]
+    return Query(text, tuple(tokens), expand_years(norm), years, prefs)
+
+
+def _rrf(ranked: list[np.ndarray], weights: list[float], k: int) -> dict[int, float]:
+    scores: dict[int, float] = {}
+    for ids, w in zip(ranked, weights, strict=True):
+        for rank, i in enumerate(ids):
+            scores[int(i)] = scores.get(int(i), 0.0) + w / (k + rank + 1)
+    return scores
+
+
+class Searcher:
+    def __init__(self, index: Index, embedder: Embedder, rrf_k: int = 60, dense_weight: float = 1.0, bm25_weight: float = 1.0) -> None:
+        if rrf_k <= 0:
+            raise ValueError(f"rrf_k must be positive, got {rrf_k}")
+        self.index = index
+        self.embedder = embedder
+        self.rrf_k = rrf_k
+        self.weights = (dense_weight, bm25_weight)
+        self._doc_of = np.array([c.doc_id for c in index.chunks], dtype=object)
+        self._pref_of = np.array([index.documents[c.doc_id].prefecture or "" for c in index.chunks], dtype=object)
+
+    def check_prefecture(self, prefecture: str | None) -> str | None:
+        if not prefecture:
+            return None
+        name = canonical(prefecture)
+        if name is None:
+            raise QueryError(f"unknown prefecture {prefecture!r}; the index holds: {', '.join(self.index.prefectures) or 'none'}")
+        return name
+
+    def _mask(self, prefecture: str | None, doc_id: str | None) -> np.ndarray | None:
+        mask = None
+        if prefecture:
+            mask = self._pref_of == prefecture
+        if doc_id:
+            if doc_id not in self.index.documents:
+                raise QueryError(f"unknown document {doc_id!r}; see `rag info` for the indexed documents")
+            m = self._doc_of == doc_id
+            mask = m if mask is None else mask & m
+        return mask
+
+    def dense_ranking(self, query: Query, mask: np.ndarray | None, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        qv = self.embedder.embed_queries([query.dense_text]).astype(np.float32)
+        n = len(self.index.chunks)
+        if mask is not None:
+            allowed = np.flatnonzero(mask).astype(np.int64)
+            if not len(allowed):
+                return np.array([], dtype=np.int64), np.array([], dtype=np.float32)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            scores, ids = self.index.dense.search(qv, min(depth, len(allowed)), params=params)
+        else:
+            scores, ids = self.index.dense.search(qv, min(depth, n))
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    def bm25_ranking(self, query: Query, mask: np.ndarray | None, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        bm25 = self.index.bm25
+        ids = [t for t in query.tokens if t in bm25.vocab_dict]
+        if not ids:
+            return np.array([], dtype=np.int64), np.array([], dtype=np.float32)
+        scores = bm25.get_scores(ids)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores, kind="stable")[:depth]
+        top = top[scores[top] > 0]
+        return top, scores[top]
+
+    def search(
+        self,
+        question: str | Query,
+        k: int = 5,
+        prefecture: str | None = None,
+        doc_id: str | None = None,
+        mode: str = "hybrid",
+    ) -> list[Hit]:
+        if k <= 0:
+            raise QueryError(f"k must be positive, got {k}")
+        if mode not in MODES:
+            raise QueryError(f"mode must be one of {MODES}, got {mode!r}")
+        query = question if isinstance(question, Query) else parse_query(question)
+        prefecture = self.check_prefecture(prefecture)
+        if not self.index.chunks:
+            return []
+        mask = self._mask(prefecture, doc_id)
+        depth = max(100, k * 4)
+        dense_ids, dense_scores = (np.array([], np.int64), None)
+        bm25_ids, bm25_scores = (np.array([], np.int64), None)
+        if mode in ("hybrid", "dense"):
+            dense_ids, dense_scores = self.dense_ranking(query, mask, depth)
+        if mode in ("hybrid", "bm25"):
+            bm25_ids, bm25_scores = self.bm25_ranking(query, mask, depth)
+        if mode == "dense":
+            fused = {int(i): float(s) for i, s in zip(dense_ids, dense_scores, strict=True)}
+        elif mode == "bm25":
+            fused = {int(i): float(s) for i, s in zip(bm25_ids, bm25_scores, strict=True)}
+        else:
+            fused = _rrf([dense_ids, bm25_ids], list(self.weights), self.rrf_k)
+        dense_rank = {int(i): r + 1 for r, i in enumerate(dense_ids)}
+        bm25_rank = {int(i): r + 1 for r, i in enumerate(bm25_ids)}
+        order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        hits = []
+        for rank, i in enumerate(order, start=1):
+            chunk = self.index.chunks[i]
+            rec = self.index.documents[chunk.doc_id]
+            hits.append(Hit(rank, fused[i], chunk, rec.title, rec.prefecture, dense_rank.get(i), bm25_rank.get(i)))
+        return hits

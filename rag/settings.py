@@ -1,0 +1,69 @@
+"""One explicit settings object: defaults < rag.toml < environment < flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from rag.errors import RagError
+
+CONFIG_FILE = "rag.toml"
+ENV = {
+    "corpus": "RAG_CORPUS",
+    "index": "RAG_INDEX",
+    "model": "RAG_MODEL",
+    "models_dir": "RAG_MODELS_DIR",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    model: str = "multilingual-e5-small"
+    models_dir: Path = Path("models")
+    chunk_chars: int = 400
+    top_k: int = 5
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+
+    def with_overrides(self, **values: Any) -> Settings:
+        known = {f.name: f for f in fields(self)}
+        clean: dict[str, Any] = {}
+        for key, value in values.items():
+            if value is None:
+                continue
+            if key not in known:
+                raise RagError(f"unknown setting {key!r}; known: {', '.join(sorted(known))}")
+            default = getattr(Settings, key, None)
+            try:
+                if isinstance(default, Path):
+                    value = Path(value)
+                elif isinstance(default, bool):
+                    value = str(value).lower() in ("1", "true", "yes")
+                elif isinstance(default, int):
+                    value = int(value)
+                elif isinstance(default, float):
+                    value = float(value)
+            except ValueError as e:
+                raise RagError(f"setting {key!r} must be a {type(default).__name__}, got {value!r}") from e
+            clean[key] = value
+        return replace(self, **clean)
+
+
+def load_settings(config: Path | None = None, env: dict[str, str] | None = None, **flags: Any) -> Settings:
+    env = os.environ if env is None else env
+    settings = Settings()
+    path = config or Path(env.get("RAG_CONFIG", CONFIG_FILE))
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise RagError(f"{path}: not valid TOML ({e})") from e
+        settings = settings.with_overrides(**data)
+    settings = settings.with_overrides(**{k: env.get(v) for k, v in ENV.items()})
+    return settings.with_overrides(**flags)

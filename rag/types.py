@@ -1,0 +1,89 @@
+"""The small frozen types that pass between pipeline stages:
+Document (pages of text) -> Chunk -> Hit -> Answer (with Citations)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    prefecture: str | None = None
+    title: str | None = None
+    issuer: str | None = None
+    fiscal_year: str | None = None
+    date: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int | None  # 1-based page number; None when the format has no pages
+    text: str  # the original extracted text, shown to users
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str  # path relative to the corpus folder, with forward slashes
+    content_hash: str
+    meta: DocumentMeta
+    pages: tuple[Page, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.meta.title or self.doc_id
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    page: int | None
+    start: int  # character span in the page's original text
+    end: int
+    text: str  # original text, for display and citations
+    search_text: str  # normalised text used for matching and embedding
+    heading: str | None = None
+    years: tuple[int, ...] = ()  # fiscal years mentioned, as Western years
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Chunk:
+        return cls(**{**d, "years": tuple(d.get("years", ()))})
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float
+    chunk: Chunk
+    title: str
+    prefecture: str | None
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    prefecture: str | None
+    page: int | None
+    text: str
+    score: float
+    chunk_id: str
+    highlights: tuple[tuple[int, int], ...] = ()  # spans in `text` that support the answer
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    short_answer: str | None
+    answerable: bool
+    citations: tuple[Citation, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
