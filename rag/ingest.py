@@ -53,15 +53,15 @@ def load_metadata(corpus: Path) -> dict[str, DocumentMeta]:
     out: dict[str, DocumentMeta] = {}
     for doc_id, entry in data.get("documents", {}).items():
         if not isinstance(entry, dict):
-            raise CorpusError(f"{path}: [documents.\"{doc_id}\"] must be a table")
+            raise CorpusError(f'{path}: [documents."{doc_id}"] must be a table')
         unknown = set(entry) - fields
         if unknown:
-            raise CorpusError(f"{path}: [documents.\"{doc_id}\"] has unknown keys {sorted(unknown)}; allowed: {sorted(fields)}")
+            raise CorpusError(f'{path}: [documents."{doc_id}"] has unknown keys {sorted(unknown)}; allowed: {sorted(fields)}')
         values = {k: (str(v) if v is not None else None) for k, v in entry.items()}
         if values.get("prefecture"):
             pref = canonical(values["prefecture"])
             if pref is None:
-                raise CorpusError(f"{path}: [documents.\"{doc_id}\"] prefecture {values['prefecture']!r} is not a prefecture")
+                raise CorpusError(f'{path}: [documents."{doc_id}"] prefecture {values["prefecture"]!r} is not a prefecture')
             values["prefecture"] = pref
         out[doc_id] = DocumentMeta(**values)
     return out
@@ -138,7 +138,7 @@ def _read_pdf(path: Path, doc_id: str) -> tuple[list[Page], list[str]]:
 def _ranges(numbers: list[int]) -> str:
     out: list[str] = []
     start = prev = numbers[0]
-    for n in numbers[1:] + [None]:  # type: ignore[list-item]
+    for n in [*numbers[1:], None]:  # type: ignore[list-item]
         if n is not None and n == prev + 1:
             prev = n
             continue

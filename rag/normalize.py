@@ -17,7 +17,9 @@ _ENDS_WITH_VALUE = re.compile(r"[0-9][^\s0-9]{0,2}$")
 _YEAR_HEADER = re.compile(r"(?:年度.*){2,}")
 _SENTENCE_END = set("。．.！!？?」』）)：:")
 # Lines that start like a new item, not a continuation of a wrapped sentence.
-_ITEM_START = re.compile(r"^\s*(?:[・•●○◆◇■□※\-－ー①-⑳]|\(?[0-9０-９]+[)）.．]|[（(][0-9０-９一二三四五六七八九十]+[)）]|[ア-ン][ 　])")
+_ITEM_START = re.compile(
+    r"^\s*(?:[・•●○◆◇■□※\-－ー①-⑳]|\(?[0-9０-９]+[)）.．]|[（(][0-9０-９一二三四五六七八九十]+[)）]|[ア-ン][ 　])"
+)
 
 
 @dataclass(frozen=True)

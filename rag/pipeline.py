@@ -64,7 +64,9 @@ class Rag:
             self.reload()
         return report
 
-    def search(self, question: str, k: int | None = None, prefecture: str | None = None, doc_id: str | None = None, mode: str = "hybrid") -> list[Hit]:
+    def search(
+        self, question: str, k: int | None = None, prefecture: str | None = None, doc_id: str | None = None, mode: str = "hybrid"
+    ) -> list[Hit]:
         return self.searcher.search(question, k or self.settings.top_k, prefecture, doc_id, mode)
 
     def ask(self, question: str, prefecture: str | None = None, doc_id: str | None = None) -> Answer:

@@ -52,7 +52,9 @@ def _rrf(ranked: list[np.ndarray], weights: list[float], k: int) -> dict[int, fl
 
 
 class Searcher:
-    def __init__(self, index: Index, embedder: Embedder, rrf_k: int = 60, dense_weight: float = 1.0, bm25_weight: float = 1.0) -> None:
+    def __init__(
+        self, index: Index, embedder: Embedder, rrf_k: int = 60, dense_weight: float = 1.0, bm25_weight: float = 1.0
+    ) -> None:
         if rrf_k <= 0:
             raise ValueError(f"rrf_k must be positive, got {rrf_k}")
         self.index = index

@@ -26,7 +26,10 @@ def build_app(rag: Rag) -> gr.Blocks:
         try:
             answer = rag.ask(question, None if prefecture in (None, ALL) else prefecture)
         except RagError as e:
-            history += [{"role": "user", "content": escape_markdown(question)}, {"role": "assistant", "content": f"⚠️ {escape_markdown(str(e))}"}]
+            history += [
+                {"role": "user", "content": escape_markdown(question)},
+                {"role": "assistant", "content": f"⚠️ {escape_markdown(str(e))}"},
+            ]
             return "", history, ""
         history += [
             {"role": "user", "content": escape_markdown(question)},

@@ -1,0 +1,57 @@
+import pytest
+
+from rag.eras import era_label, expand_years, western_to_era, years_in
+
+YEARS = [
+    ("令和4年度", [2022]),
+    ("令和元年度", [2019]),
+    ("平成30年度", [2018]),
+    ("平成三十年度", [2018]),
+    ("R4", [2022]),
+    ("H30年度の実績", [2018]),
+    ("2022(R4)年度 100%", [2022]),
+    ("FY2022 target", [2022]),
+    ("fy2021", [2021]),
+    ("2022年度までに", [2022]),
+    ("令和元年度 2年度 3年度", [2019, 2020, 2021]),  # bare years in a table header inherit the era
+    ("(R2) 1000千円 → (R3)", [2020, 2021]),
+    ("R4.3.31見込み", [2022]),
+    ("令和3年6月23日", [2021]),
+    ("20.0%", []),
+    ("1800件", []),
+    ("RPA", []),
+    ("", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), YEARS)
+def test_years_in(text, expected):
+    assert years_in(text) == expected
+
+
+ERAS = [(2022, ("令和", 4)), (2019, ("令和", 1)), (2018, ("平成", 30)), (1989, ("平成", 1))]
+
+
+@pytest.mark.parametrize(("year", "expected"), ERAS)
+def test_western_to_era(year, expected):
+    assert western_to_era(year) == expected
+
+
+def test_era_label_uses_gannen():
+    assert era_label(2019) == "令和元年度"
+    assert era_label(2022) == "令和4年度"
+
+
+EXPANSIONS = [
+    ("2022年度の目標", ["令和4年度", "R4"]),
+    ("令和4年度の目標", ["2022年度"]),
+    ("R4 target", ["2022年度", "令和4年度"]),
+]
+
+
+@pytest.mark.parametrize(("text", "must_contain"), EXPANSIONS)
+def test_expand_years_adds_other_forms(text, must_contain):
+    out = expand_years(text)
+    assert out.startswith(text)
+    for form in must_contain:
+        assert form in out

@@ -1,0 +1,45 @@
+import pytest
+
+from rag.prefectures import PREFECTURES, canonical, detect_in_document, mentioned_in_question
+
+CANONICAL = [
+    ("三重", "三重県"),
+    ("Mie", "三重県"),
+    ("みえ", "三重県"),
+    ("三重県", "三重県"),
+    ("tokushima", "徳島県"),
+    ("東京", "東京都"),
+    ("大阪府", "大阪府"),
+    ("Atlantis", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), CANONICAL)
+def test_canonical(name, expected):
+    assert canonical(name) == expected
+
+
+QUESTIONS = [
+    ("徳島県の2022年度の電子決裁の目標は？", ["徳島県"]),
+    ("what is Tokushima's 2022 e-approval target", ["徳島県"]),
+    ("みえDXセンターとは", ["三重県"]),
+    ("よくみえるようにする", []),  # ordinary hiragana is not Mie
+    ("岡山県と三重県を比べて", ["岡山県", "三重県"]),
+    ("電子決裁の目標は", []),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), QUESTIONS)
+def test_mentioned_in_question(question, expected):
+    assert mentioned_in_question(question) == expected
+
+
+def test_all_47():
+    assert len(PREFECTURES) == 47 and len(set(PREFECTURES)) == 47
+
+
+def test_detect_in_document():
+    assert detect_in_document("岡山県DX推進指針。岡山県では…") == "岡山県"
+    assert detect_in_document("県庁の取組") is None
+    assert detect_in_document("三重県と岡山県と徳島県") is None  # no clear winner

@@ -1,0 +1,67 @@
+import pytest
+
+from rag.errors import QueryError
+from rag.index import build_index, load_index
+from rag.search import Searcher, parse_query
+
+
+@pytest.fixture
+def searcher(small_corpus, tmp_path, fake_embedder):
+    build_index(small_corpus, tmp_path / "index", fake_embedder)
+    return Searcher(load_index(tmp_path / "index", fake_embedder), fake_embedder)
+
+
+def test_hybrid_finds_the_passage(searcher):
+    hits = searcher.search("電子決裁 目標", k=3)
+    assert hits[0].chunk.doc_id == "tokushima.txt"
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert all(hits[i].score >= hits[i + 1].score for i in range(len(hits) - 1))
+
+
+def test_western_year_matches_era_year_in_bm25(searcher):
+    # the Okayama text says 令和３年度 only; the question says 2021
+    hits = searcher.search("2021", k=3, mode="bm25")
+    assert hits and hits[0].chunk.doc_id == "okayama.md"
+
+
+def test_english_prefecture_name_reaches_its_documents(searcher):
+    hits = searcher.search("Okayama", k=1, mode="bm25")
+    assert hits[0].chunk.doc_id == "okayama.md"
+
+
+@pytest.mark.parametrize("pref", ["三重", "Mie", "三重県"])
+def test_prefecture_filter(searcher, pref):
+    hits = searcher.search("電子決裁 目標", k=5, prefecture=pref)
+    assert hits and all(h.prefecture == "三重県" for h in hits)
+
+
+def test_document_filter(searcher):
+    hits = searcher.search("計画", k=5, doc_id="okayama.md")
+    assert hits and {h.chunk.doc_id for h in hits} == {"okayama.md"}
+
+
+def test_prefecture_without_documents_gives_no_hits(searcher):
+    assert searcher.search("計画", prefecture="北海道") == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"question": ""}, "empty"),
+        ({"question": "   "}, "empty"),
+        ({"question": "あ" * 2001}, "limit"),
+        ({"question": "計画", "prefecture": "Atlantis"}, "unknown prefecture"),
+        ({"question": "計画", "doc_id": "nope.txt"}, "unknown document"),
+        ({"question": "計画", "k": 0}, "k must be positive"),
+        ({"question": "計画", "mode": "magic"}, "mode"),
+    ],
+)
+def test_bad_queries_raise_query_error(searcher, kwargs, message):
+    with pytest.raises(QueryError, match=message):
+        searcher.search(**kwargs)
+
+
+def test_parse_query_collects_years_and_prefectures():
+    q = parse_query("Tokushima FY2022 電子決裁")
+    assert q.years == (2022,) and q.prefectures == ("徳島県",)
+    assert "fy2022" in q.tokens and "令和4年度" in q.dense_text

@@ -1,0 +1,23 @@
+import pytest
+
+from rag.tokenize import tokenize
+
+CASES = [
+    ("徳島県の電子決裁", ["徳島", "県", "電子", "決裁"]),  # one-character noun 県 kept
+    ("２０２２年度", ["2022", "年度"]),  # full-width digits
+    ("１，８００件", ["1800", "件"]),  # thousands separator
+    ("22,400件", ["22400", "件"]),
+    ("20.0%", ["20.0", "%"]),  # decimals stay whole
+    ("１００％", ["100", "%"]),
+    ("What is the TARGET", ["target"]),  # English stop words dropped, lower case
+    ("目標は？", ["目標"]),  # particles and punctuation dropped
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_tokenize(text, expected):
+    assert tokenize(text) == expected
+
+
+def test_bare_number_is_a_token():
+    assert "7" in tokenize("市町村数は 7 です")
