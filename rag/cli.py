@@ -217,6 +217,36 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.benchmark:
+        from rag.jsquad import run_benchmark
+
+        rag = _rag(args)
+        result = run_benchmark(rag.embedder, Path(args.data) if args.data else None, limit=args.limit, progress=not args.quiet)
+        print(result.markdown())
+        if args.out:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            (Path(args.out) / "jsquad.md").write_text(result.markdown() + "\n", encoding="utf-8")
+        return 0
+    from rag.evaluate import DEFAULT_THRESHOLDS, check_thresholds, evaluate, load_qa, load_thresholds, table, write_report
+
+    rag = _rag(args)
+    items = load_qa(Path(args.qa))
+    report = evaluate(rag, items)
+    paths = write_report(report, Path(args.out or "eval/reports"))
+    if args.json:
+        print(json.dumps({"metrics": report.metrics, "by_kind": report.by_kind, "by_lang": report.by_lang}, ensure_ascii=False))
+    else:
+        print(table(report))
+        print(f"\nreport: {', '.join(str(p) for p in paths)}")
+    if args.check:
+        problems = check_thresholds(report.metrics, load_thresholds(Path(args.thresholds or DEFAULT_THRESHOLDS)))
+        for p in problems:
+            print(f"regression: {p}", file=sys.stderr)
+        return EXIT_ERROR if problems else 0
+    return 0
+
+
 def _need_question(args: argparse.Namespace) -> None:
     if args.question is None:
         raise RagError("give a question, or --queries FILE")
@@ -260,6 +290,19 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("-k", type=int, default=5)
             sp.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
         sp.set_defaults(func=func)
+
+    ev = sub.add_parser("eval", help="measure answers, retrieval and citations on the eval set")
+    common(ev)
+    ev.add_argument("--qa", default="eval/qa.jsonl", help="eval questions (JSON lines)")
+    ev.add_argument("--out", help="report folder (default eval/reports)")
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--check", action="store_true", help="exit 1 when a guarded metric falls below eval/thresholds.json")
+    ev.add_argument("--thresholds", help="thresholds file (default eval/thresholds.json)")
+    ev.add_argument("--benchmark", choices=["jsquad"], help="run an external retrieval benchmark instead")
+    ev.add_argument("--data", help="benchmark data folder (default eval/benchmarks/jsquad)")
+    ev.add_argument("--limit", type=int, help="benchmark: only the first N questions")
+    ev.add_argument("--quiet", action="store_true")
+    ev.set_defaults(func=cmd_eval)
 
     inf = sub.add_parser("info", help="what the index holds")
     common(inf)

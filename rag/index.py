@@ -198,10 +198,35 @@ def _previous(index_dir: Path, embedder: Embedder, settings: dict) -> Index | No
     return old
 
 
+def make_dense(vectors: np.ndarray, dim: int):
+    import faiss
+
+    dense = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return dense
+
+
+def make_bm25(chunks: list[Chunk], records: dict[str, DocRecord]):
+    import bm25s
+
+    if not chunks:
+        return None
+    retriever = bm25s.BM25()
+    retriever.index([bm25_tokens(c, records[c.doc_id]) for c in chunks], show_progress=False)
+    return retriever
+
+
+def in_memory_index(records: list[DocRecord], chunks: list[Chunk], vectors: np.ndarray, dim: int) -> Index:
+    """An Index that lives only in memory (benchmarks, tests)."""
+    by_id = {r.doc_id: r for r in records}
+    manifest = {"schema_version": SCHEMA_VERSION, "chunks": len(chunks), "built_at": "in memory"}
+    return Index(Path("."), manifest, by_id, chunks, vectors, make_dense(vectors, dim), make_bm25(chunks, by_id))
+
+
 def _write_build(
     target: Path, manifest: dict, records: list[DocRecord], chunks: list[Chunk], vectors: np.ndarray, dim: int
 ) -> None:
-    import bm25s
     import faiss
 
     (target / "documents.json").write_text(
@@ -211,15 +236,10 @@ def _write_build(
         for c in chunks:
             f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
     np.save(target / "vectors.npy", vectors, allow_pickle=False)
-    dense = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        dense.add(vectors)
-    faiss.write_index(dense, str(target / "dense.faiss"))
-    if chunks:
-        by_id = {r.doc_id: r for r in records}
-        retriever = bm25s.BM25()
-        retriever.index([bm25_tokens(c, by_id[c.doc_id]) for c in chunks], show_progress=False)
-        retriever.save(str(target / "bm25"), show_progress=False)
+    faiss.write_index(make_dense(vectors, dim), str(target / "dense.faiss"))
+    bm25 = make_bm25(chunks, {r.doc_id: r for r in records})
+    if bm25 is not None:
+        bm25.save(str(target / "bm25"), show_progress=False)
     (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
 

@@ -83,10 +83,13 @@ class Searcher:
             mask = m if mask is None else mask & m
         return mask
 
-    def dense_ranking(self, query: Query, mask: np.ndarray | None, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    def dense_ranking(
+        self, query: Query, mask: np.ndarray | None, depth: int, query_vector: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         import faiss
 
-        qv = self.embedder.embed_queries([query.dense_text]).astype(np.float32)
+        qv = query_vector if query_vector is not None else self.embedder.embed_queries([query.dense_text])[0]
+        qv = np.ascontiguousarray(qv.reshape(1, -1), dtype=np.float32)
         n = len(self.index.chunks)
         if mask is not None:
             allowed = np.flatnonzero(mask).astype(np.int64)
@@ -111,6 +114,35 @@ class Searcher:
         top = top[scores[top] > 0]
         return top, scores[top]
 
+    def ranked(
+        self,
+        query: Query,
+        k: int,
+        modes: tuple[str, ...] = ("hybrid",),
+        mask: np.ndarray | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> dict[str, list[tuple[int, float, int | None, int | None]]]:
+        """Top-k (chunk index, score, dense rank, bm25 rank) for each mode, sharing one embedding."""
+        depth = max(100, k * 4)
+        empty = (np.array([], np.int64), np.array([], np.float32))
+        need_dense = any(m in ("hybrid", "dense") for m in modes)
+        need_bm25 = any(m in ("hybrid", "bm25") for m in modes)
+        dense_ids, dense_scores = self.dense_ranking(query, mask, depth, query_vector) if need_dense else empty
+        bm25_ids, bm25_scores = self.bm25_ranking(query, mask, depth) if need_bm25 else empty
+        dense_rank = {int(i): r + 1 for r, i in enumerate(dense_ids)}
+        bm25_rank = {int(i): r + 1 for r, i in enumerate(bm25_ids)}
+        out = {}
+        for mode in modes:
+            if mode == "dense":
+                fused = {int(i): float(s) for i, s in zip(dense_ids, dense_scores, strict=True)}
+            elif mode == "bm25":
+                fused = {int(i): float(s) for i, s in zip(bm25_ids, bm25_scores, strict=True)}
+            else:
+                fused = _rrf([dense_ids, bm25_ids], list(self.weights), self.rrf_k)
+            order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+            out[mode] = [(i, fused[i], dense_rank.get(i), bm25_rank.get(i)) for i in order]
+        return out
+
     def search(
         self,
         question: str | Query,
@@ -128,25 +160,9 @@ class Searcher:
         if not self.index.chunks:
             return []
         mask = self._mask(prefecture, doc_id)
-        depth = max(100, k * 4)
-        dense_ids, dense_scores = (np.array([], np.int64), None)
-        bm25_ids, bm25_scores = (np.array([], np.int64), None)
-        if mode in ("hybrid", "dense"):
-            dense_ids, dense_scores = self.dense_ranking(query, mask, depth)
-        if mode in ("hybrid", "bm25"):
-            bm25_ids, bm25_scores = self.bm25_ranking(query, mask, depth)
-        if mode == "dense":
-            fused = {int(i): float(s) for i, s in zip(dense_ids, dense_scores, strict=True)}
-        elif mode == "bm25":
-            fused = {int(i): float(s) for i, s in zip(bm25_ids, bm25_scores, strict=True)}
-        else:
-            fused = _rrf([dense_ids, bm25_ids], list(self.weights), self.rrf_k)
-        dense_rank = {int(i): r + 1 for r, i in enumerate(dense_ids)}
-        bm25_rank = {int(i): r + 1 for r, i in enumerate(bm25_ids)}
-        order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
         hits = []
-        for rank, i in enumerate(order, start=1):
+        for rank, (i, score, d_rank, b_rank) in enumerate(self.ranked(query, k, (mode,), mask)[mode], start=1):
             chunk = self.index.chunks[i]
             rec = self.index.documents[chunk.doc_id]
-            hits.append(Hit(rank, fused[i], chunk, rec.title, rec.prefecture, dense_rank.get(i), bm25_rank.get(i)))
+            hits.append(Hit(rank, score, chunk, rec.title, rec.prefecture, d_rank, b_rank))
         return hits
