@@ -127,7 +127,11 @@ def _batch(args: argparse.Namespace, run) -> int:
         qid = obj.get("id") if obj else None
         if problem is None:
             try:
-                print(json.dumps({"id": qid} | run(str(obj["question"])), ensure_ascii=False), flush=True)
+                history = obj.get("history")
+                if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
+                    raise RagError('"history" must be a list of earlier questions')
+                kwargs = {"history": history} if history is not None else {}
+                print(json.dumps({"id": qid} | run(str(obj["question"]), **kwargs), ensure_ascii=False), flush=True)
                 continue
             except RagError as e:
                 problem = str(e)
@@ -167,8 +171,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     rag = _rag(args)
 
-    def run(question: str) -> dict:
-        return answer_json(rag.ask(question, args.prefecture, args.doc))
+    def run(question: str, history: list[str] | None = None) -> dict:
+        return answer_json(rag.ask(question, args.prefecture, args.doc, history if history is not None else args.history))
 
     if args.queries:
         return _batch(args, run)
@@ -286,6 +290,13 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--prefecture", "-p")
         sp.add_argument("--doc", help="only this document (its doc_id)")
         sp.add_argument("--json", action="store_true")
+        if name == "ask":
+            sp.add_argument(
+                "--history",
+                action="append",
+                metavar="QUESTION",
+                help="an earlier question of the conversation (repeat, oldest first)",
+            )
         if name == "search":
             sp.add_argument("-k", type=int, default=5)
             sp.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")

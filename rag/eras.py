@@ -54,6 +54,12 @@ def era_label(year: int) -> str:
     return f"{era}{'元' if n == 1 else n}年度"
 
 
+def era_western_label(year: int) -> str:
+    """2022 -> "令和4(2022)年度"."""
+    era, n = western_to_era(year)
+    return f"{era}{'元' if n == 1 else n}({year})年度"
+
+
 def years_in(text: str) -> list[int]:
     """All years mentioned in `text`, era or Western, as Western years, in order of first mention."""
     found: list[tuple[int, int]] = []
@@ -76,7 +82,10 @@ def years_in(text: str) -> list[int]:
         for pos, era in era_positions:
             if pos < m.start():
                 last_era = era
-        found.append((m.start(), era_to_western(last_era, int(m.group(1)))))
+        n = int(m.group(1))
+        if last_era == "令和" and n > 20:  # 令和21+ is decades away: a bare "30年度" is 平成30
+            last_era = "平成"
+        found.append((m.start(), era_to_western(last_era, n)))
     seen: list[int] = []
     for _, y in sorted(found):
         if y not in seen:

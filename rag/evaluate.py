@@ -108,9 +108,18 @@ class ItemResult:
 
 
 def _contains(haystack: str, answers: tuple[str, ...], match: str) -> bool:
+    """`any`: one accepted form is present. `all`: every distinct value is present in
+    one of its forms (forms of one value differ only by width or thousands commas)."""
     h = key(haystack)
-    found = [key(a) in h for a in answers if key(a)]
-    return bool(found) and (all(found) if match == "all" else any(found))
+    classes: dict[str, bool] = {}
+    for a in answers:
+        k = key(a)
+        if k:
+            value = k.replace(",", "")
+            classes[value] = classes.get(value, False) or k in h
+    if not classes:
+        return False
+    return all(classes.values()) if match == "all" else any(classes.values())
 
 
 def first_sentence(answer: str) -> str:

@@ -33,12 +33,13 @@ from rag.chunk import ChunkSettings, chunk_document
 from rag.embed import Embedder
 from rag.eras import year_token
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError
+from rag.facts import Fact, extract_facts
 from rag.ingest import IngestFailure, document_hash, list_sources, load_metadata, read_document
 from rag.prefectures import ENGLISH
 from rag.tokenize import tokenize
 from rag.types import Chunk, Document, DocumentMeta
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KEEP_BUILDS = 2
 
 
@@ -115,6 +116,7 @@ class Index:
     vectors: np.ndarray
     dense: object  # faiss.Index
     bm25: object  # bm25s.BM25
+    facts: list[Fact] = field(default_factory=list)
 
     @property
     def prefectures(self) -> list[str]:
@@ -169,7 +171,9 @@ def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
         raise IndexMismatchError(f"index {path} is inconsistent (chunks vs vectors): run `rag index --rebuild`")
     dense = faiss.read_index(str(path / "dense.faiss"))
     bm25 = bm25s.BM25.load(str(path / "bm25"), load_corpus=False, show_progress=False) if chunks else None
-    return Index(path, manifest, documents, chunks, vectors, dense, bm25)
+    with (path / "facts.jsonl").open(encoding="utf-8") as f:
+        facts = [Fact.from_dict(json.loads(line)) for line in f if line.strip()]
+    return Index(path, manifest, documents, chunks, vectors, dense, bm25, facts)
 
 
 @contextmanager
@@ -221,7 +225,16 @@ def in_memory_index(records: list[DocRecord], chunks: list[Chunk], vectors: np.n
     """An Index that lives only in memory (benchmarks, tests)."""
     by_id = {r.doc_id: r for r in records}
     manifest = {"schema_version": SCHEMA_VERSION, "chunks": len(chunks), "built_at": "in memory"}
-    return Index(Path("."), manifest, by_id, chunks, vectors, make_dense(vectors, dim), make_bm25(chunks, by_id))
+    return Index(
+        Path("."), manifest, by_id, chunks, vectors, make_dense(vectors, dim), make_bm25(chunks, by_id), document_facts(chunks)
+    )
+
+
+def document_facts(chunks: list[Chunk]) -> list[Fact]:
+    by_doc: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    return [f for doc_chunks in by_doc.values() for f in extract_facts(doc_chunks)]
 
 
 def _write_build(
@@ -236,6 +249,9 @@ def _write_build(
         for c in chunks:
             f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
     np.save(target / "vectors.npy", vectors, allow_pickle=False)
+    with (target / "facts.jsonl").open("w", encoding="utf-8") as f:
+        for fact in document_facts(chunks):
+            f.write(json.dumps(fact.to_dict(), ensure_ascii=False) + "\n")
     faiss.write_index(make_dense(vectors, dim), str(target / "dense.faiss"))
     bm25 = make_bm25(chunks, {r.doc_id: r for r in records})
     if bm25 is not None:

@@ -11,7 +11,8 @@ from rag.answer import Answerer, ExtractiveAnswerer
 from rag.chunk import ChunkSettings
 from rag.embed import Embedder, load_embedder
 from rag.index import BuildReport, Index, ProgressFn, build_index, load_index
-from rag.search import Searcher, parse_query
+from rag.question import understand
+from rag.search import MAX_QUESTION_CHARS, Searcher, parse_query
 from rag.settings import Settings
 from rag.types import Answer, Hit
 
@@ -69,11 +70,27 @@ class Rag:
     ) -> list[Hit]:
         return self.searcher.search(question, k or self.settings.top_k, prefecture, doc_id, mode)
 
-    def ask(self, question: str, prefecture: str | None = None, doc_id: str | None = None) -> Answer:
+    def ask(
+        self, question: str, prefecture: str | None = None, doc_id: str | None = None, history: list[str] | None = None
+    ) -> Answer:
+        """Answer `question`; `history` holds the earlier questions of the conversation, oldest first."""
         searcher = self.searcher
-        query = parse_query(question)
-        hits = searcher.search(query, self.settings.top_k, prefecture, doc_id)
-        return self.answerer.answer(query, hits, searcher.index.prefectures)
+        parse_query(question)  # validates the question as asked
+        frame = understand(question, [h for h in (history or []) if h and h.strip()])
+        query = parse_query(frame.search_text[:MAX_QUESTION_CHARS])
+        k = self.settings.top_k
+        hits: list[Hit] = []
+        if (
+            prefecture is None
+            and doc_id is None
+            and len(frame.prefectures) == 1
+            and frame.prefectures[0] in searcher.index.prefectures
+        ):
+            # a question about one prefecture reads that prefecture's documents first
+            hits = searcher.search(query, k, frame.prefectures[0])
+        if not hits:
+            hits = searcher.search(query, k, prefecture, doc_id)
+        return self.answerer.answer(frame, hits, searcher.index)
 
     def info(self) -> dict:
         index = self.index

@@ -11,6 +11,7 @@ import numpy as np
 from rag.embed import Embedder
 from rag.eras import expand_years, year_token, years_in
 from rag.errors import QueryError
+from rag.glossary import is_english, japanese_terms
 from rag.index import Index
 from rag.prefectures import ENGLISH, canonical, mentioned_in_question
 from rag.tokenize import tokenize
@@ -40,7 +41,13 @@ def parse_query(text: str) -> Query:
     prefs = tuple(mentioned_in_question(norm))
     tokens = tokenize(norm) + [year_token(y) for y in years]
     tokens += [ENGLISH[p].lower() for p in prefs]
-    return Query(text, tuple(tokens), expand_years(norm), years, prefs)
+    dense_text = expand_years(norm)
+    if is_english(norm):
+        # English questions about Japanese documents: add the plan-document terms they stand for
+        terms = " ".join(japanese_terms(norm) + list(prefs))
+        tokens += tokenize(terms)
+        dense_text = f"{dense_text} {terms}"
+    return Query(text, tuple(tokens), dense_text, years, prefs)
 
 
 def _rrf(ranked: list[np.ndarray], weights: list[float], k: int) -> dict[int, float]:

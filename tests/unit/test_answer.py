@@ -2,6 +2,7 @@ import pytest
 
 from rag.answer import ExtractiveAnswerer
 from rag.index import build_index, load_index
+from rag.question import understand
 from rag.search import Searcher, parse_query
 
 
@@ -12,9 +13,9 @@ def ask(small_corpus, tmp_path, fake_embedder):
     searcher = Searcher(index, fake_embedder)
     answerer = ExtractiveAnswerer()
 
-    def run(question):
-        q = parse_query(question)
-        return answerer.answer(q, searcher.search(q, k=5), index.prefectures)
+    def run(question, history=None):
+        frame = understand(question, history)
+        return answerer.answer(frame, searcher.search(parse_query(frame.search_text), k=5), index)
 
     return run
 

@@ -92,6 +92,8 @@ JUDGE = [
     (item(["90%", "95%"], "all"), answer("90%"), False),
     (item(["90%", "95%"], "all"), answer("目標90%、実績95%"), True),
     (item(["100%"]), answer(None, "目標は100%です。 [1]"), True),  # first sentence counts
+    (item(["10,000", "10000", "１０，０００", "86,700", "86700"], "all"), answer("10,000千円 / 86,700千円"), True),
+    (item(["10,000", "10000", "86,700", "86700"], "all"), answer("10,000千円"), False),  # forms group by value
     (item(["100%"]), answer("100%", answerable=False), False),
 ]
 

@@ -1,0 +1,187 @@
+"""Structured facts read out of passages at index time: an indicator's target for a
+fiscal year ("KGI 公文書の電子化率 2022(R4)年度 100%", "2022年度までに100%…") and budget
+amounts ("予算額：(R2) 64,370千円 → (R3) 177,051千円", "令和4年度予算 … 事業 86,700千円").
+
+Only patterns whose reading is unambiguous become facts; a value the parser is not
+sure of is left to the passage, never asserted. Each fact keeps its span in the
+chunk's original text so the answer can highlight and cite it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from rag.eras import era_to_western
+from rag.normalize import normalize_for_matching
+from rag.types import Chunk
+
+MEASURES = ("target", "actual", "budget")
+_UNIT = r"(?:%|件|人|所属|千円|百万円|円|団体|市町村|手続|室)"
+_NUM = r"[0-9][0-9,]*(?:\.[0-9]+)?"
+# "KGI 公文書の電子化率(電子決裁システム利用率)2022(R4)年度 100%"
+_INLINE_TARGET = re.compile(
+    rf"(?P<label>KGI|KPI\s*-?\s*[0-9]*)\s*[::]?\s*(?P<ind>[^\n]{{2,60}}?)\s*(?P<y>(?:19|20)[0-9]{{2}})\s*(?:\([^)\n]{{1,6}}\))?\s*年度\s*(?P<v>{_NUM})\s*(?P<u>{_UNIT})"
+)
+# "…の電子化を推進し、2022(令和4)年度までに100%電子化する。"
+_BY_YEAR = re.compile(
+    rf"(?P<ind>[^\n。]{{4,80}}?)(?P<y>(?:19|20)[0-9]{{2}})\s*(?:\([^)\n]{{1,6}}\))?\s*年度\s*までに\s*(?P<v>{_NUM})\s*(?P<u>{_UNIT})"
+)
+_MIE_BUDGET = re.compile(
+    r"予算額\s*[::]\s*\((?P<e1>[RH])(?P<n1>[0-9]{1,2})\)\s*(?P<v1>[0-9][0-9,]*|一)\s*千円\s*(?:→\s*)?"
+    r"\((?P<e2>[RH])(?P<n2>[0-9]{1,2})\)\s*(?P<v2>[0-9][0-9,]*)\s*千円"
+)
+_BUDGET_HEADER = re.compile(r"令和(?P<n>[0-9]{1,2})年度予算[^\n]*\n\s*(?P<v>[0-9][0-9,]*)\s*千円")
+_BUDGET_LINE = re.compile(r"^(?P<name>[^\n]{2,50}?(?:事業|経費|費))\s+(?P<v>[0-9][0-9,]*)\s*千円\s*$", re.M)
+_PROJECT_PREFIX = re.compile(r"^[\s0-9・.()（）一部新\-•]*")
+
+
+@dataclass(frozen=True)
+class Fact:
+    chunk_id: str
+    doc_id: str
+    indicator: str  # as written (normalised), e.g. "公文書の電子化率(電子決裁システム利用率)"
+    year: int  # Western fiscal year
+    measure: str  # target | actual | budget
+    value: str  # as normalised, e.g. "100", "177,051"
+    unit: str  # "%", "千円", …
+    start: int  # span of the value in the chunk's original text
+    end: int
+    label: str | None = None  # KGI / KPI-1 / project heading
+    indicator_original: str | None = None  # the indicator as written in the document
+
+    @property
+    def display(self) -> str:
+        return f"{self.value}{self.unit}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Fact:
+        return cls(**d)
+
+
+def _project_name(text: str, pos: int) -> str | None:
+    """The budget's project: the nearest line above that names a 事業 or 費."""
+    lines = text[:pos].split("\n")
+    for line in reversed(lines[-6:]):
+        s = line.strip()
+        if not s or s.startswith("【") or s.startswith("予算額"):
+            continue
+        s = s.split("【")[0].strip()
+        s = _PROJECT_PREFIX.sub("", s)
+        if re.search(r"(事業|費)$", s):
+            return s
+        return None
+    return None
+
+
+def extract_facts(chunks: list[Chunk]) -> list[Fact]:
+    """Facts of one document. Chunks of a page are read together, so a budget list
+    cut across two chunks still keeps its year header; each fact is then pinned
+    to the chunk that holds its value."""
+    facts: list[Fact] = []
+    pages: dict[int | None, list[Chunk]] = {}
+    for c in chunks:
+        pages.setdefault(c.page, []).append(c)
+    for page_chunks in pages.values():
+        facts += _page_facts(page_chunks)
+    return facts
+
+
+def _page_facts(chunks: list[Chunk]) -> list[Fact]:
+    joined = "\n".join(c.text for c in chunks)
+    bounds = []  # (start in joined, chunk)
+    pos = 0
+    for c in chunks:
+        bounds.append((pos, c))
+        pos += len(c.text) + 1
+    nt = normalize_for_matching(joined)
+    text = nt.text
+    facts: list[Fact] = []
+
+    def add(
+        indicator: str,
+        year: int,
+        measure: str,
+        value: str,
+        unit: str,
+        vs: int,
+        ve: int,
+        label: str | None,
+        ind: tuple[int, int] | None = None,
+    ) -> None:
+        s, e = nt.span_in_original(vs, ve)
+        base, chunk = next((b, c) for b, c in reversed(bounds) if b <= s)
+        e = min(e, base + len(chunk.text))
+        original = None
+        if ind is not None:
+            i_s, i_e = nt.span_in_original(*ind)
+            original = re.sub(r"\s*\n\s*", "", joined[i_s:i_e]).strip(" :：・、")
+        facts.append(
+            Fact(
+                chunk.chunk_id,
+                chunk.doc_id,
+                indicator.strip(" :・、"),
+                year,
+                measure,
+                value,
+                unit,
+                s - base,
+                e - base,
+                label,
+                original,
+            )
+        )
+
+    for m in _INLINE_TARGET.finditer(text):
+        add(
+            m["ind"],
+            int(m["y"]),
+            "target",
+            m["v"],
+            m["u"],
+            m.start("v"),
+            m.end("u"),
+            re.sub(r"\s", "", m["label"]),
+            m.span("ind"),
+        )
+    for m in _BY_YEAR.finditer(text):
+        add(m["ind"], int(m["y"]), "target", m["v"], m["u"], m.start("v"), m.end("u"), None, m.span("ind"))
+    for m in _MIE_BUDGET.finditer(text):
+        name = _project_name(text, m.start())
+        if name is None:
+            continue
+        for e, n, v in (("e1", "n1", "v1"), ("e2", "n2", "v2")):
+            if m[v] == "一":  # "一千円": no budget that year
+                continue
+            add(
+                name,
+                era_to_western(m[e], int(m[n])),
+                "budget",
+                m[v],
+                "千円",
+                m.start(v),
+                m.end(v) + 2 if text[m.end(v) : m.end(v) + 2] == "千円" else m.end(v),
+                name,
+            )
+    headers = list(_BUDGET_HEADER.finditer(text))
+    for i, h in enumerate(headers):
+        year = era_to_western("令和", int(h["n"]))
+        add("予算総額", year, "budget", h["v"], "千円", h.start("v"), h.end("v") + 2, "予算")
+        section_end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
+        for m in _BUDGET_LINE.finditer(text, h.end(), section_end):
+            add(m["name"], year, "budget", m["v"], "千円", m.start("v"), m.end("v") + 2, m["name"], m.span("name"))
+    return _dedupe(facts)
+
+
+def _dedupe(facts: list[Fact]) -> list[Fact]:
+    seen: set[tuple] = set()
+    out = []
+    for f in facts:
+        k = (f.year, f.measure, f.value, f.start)
+        if k not in seen:
+            seen.add(k)
+            out.append(f)
+    return out
