@@ -188,8 +188,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for c in result["citations"]:
         page = f" p.{c['page']}" if c["page"] else ""
         print(f"\n[{c['n']}] {c['prefecture'] or '-'} {c['title']}{page} ({c['doc_id']})")
-        print("    " + " ".join(c["text"].split())[:300])
+        print("    " + _excerpt(c["text"], c["highlights"]))
     return 0
+
+
+def _excerpt(text: str, highlights: list[list[int]], width: int = 140) -> str:
+    """The passage around its first highlight, highlights marked with ⟦ ⟧, on one line."""
+    if not highlights:
+        return " ".join(text.split())[: width * 2]
+    start, end = highlights[0]
+    lo, hi = max(0, start - width), min(len(text), end + width)
+    marked = text[lo:start] + "⟦" + text[start:end] + "⟧" + text[end:hi]
+    return ("…" if lo else "") + " ".join(marked.split()) + ("…" if hi < len(text) else "")
 
 
 def cmd_info(args: argparse.Namespace) -> int:

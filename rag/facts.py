@@ -77,7 +77,91 @@ def _project_name(text: str, pos: int) -> str | None:
     return None
 
 
-def extract_facts(chunks: list[Chunk]) -> list[Fact]:
+_YEAR_CELL = re.compile(r"^(?:(令和|平成)\s*)?(元|[0-9]{1,2})\s*年度$|^([RH])\s*([0-9]{1,2})\s*年度?$")
+_VALUE_CELL = re.compile(rf"^(?P<v>{_NUM})\s*(?P<u>{_UNIT}|百万円)?(?:\s*\((?P<y>[0-9]{{1,2}})年度\))?$")
+
+
+def _year_of_cell(cell: str, era: str) -> tuple[int, str] | None:
+    m = _YEAR_CELL.match(cell.strip())
+    if not m:
+        return None
+    if m.group(3):
+        era = {"R": "令和", "H": "平成"}[m.group(3)]
+        return era_to_western(era, int(m.group(4))), era
+    era = m.group(1) or era
+    n = 1 if m.group(2) == "元" else int(m.group(2))
+    return era_to_western(era, n), era
+
+
+def _tab_tables(text: str, doc_year: int | None, add) -> None:
+    """Tables whose rows kept their tab-separated cells. A value is asserted only when
+    the header names a year for its column, the row has exactly as many cells as the
+    header, and the column says target / actual / budget unambiguously."""
+    lines = text.split("\n")
+    offsets = []
+    pos = 0
+    for line in lines:
+        offsets.append(pos)
+        pos += len(line) + 1
+    i = 0
+    while i < len(lines):
+        cells = lines[i].split("\t")
+        era = "令和"
+        years: dict[int, int] = {}
+        for k, c in enumerate(cells):
+            y = _year_of_cell(c, era)
+            if y:
+                years[k], era = y
+        if len(cells) < 3 or len(years) < 2:
+            i += 1
+            continue
+        width = len(cells)
+        unit_note = re.search(r"単位\s*[::]\s*([^)）\s]+)", "\n".join(lines[max(0, i - 3) : i]))
+        table_unit = unit_note.group(1) if unit_note else ""
+        kinds: dict[int, str] = {}
+        j = i + 1
+        if j < len(lines) and len(lines[j].split("\t")) == width and re.search("目標値|実績値|現状値", lines[j]):
+            kinds = {k: c for k, c in enumerate(lines[j].split("\t"))}
+            j += 1
+        label = None
+        while j < len(lines) and "\t" in lines[j]:
+            row = lines[j].split("\t")
+            if len(row) != width:
+                break
+            if row[0].strip():
+                label = row[0].strip()
+            cell_start = offsets[j]
+            for k, cell in enumerate(row):
+                here = cell_start
+                cell_start += len(cell) + 1
+                if k == 0 or k not in years or not label:
+                    continue
+                m = _VALUE_CELL.match(cell.strip())
+                if not m:
+                    continue
+                year = years[k]
+                if m["y"]:  # "18,765 件 (30年度)": the cell names its own year
+                    year = era_to_western("平成" if int(m["y"]) > 20 else "令和", int(m["y"]))
+                kind = kinds.get(k, "")
+                if "予算" in label:
+                    measure = "budget"
+                elif "目標値" in kind and "実績値" not in kind:
+                    measure = "target"
+                elif ("実績値" in kind or "現状値" in kind) and "目標値" not in kind:
+                    measure = "actual"
+                elif "目標値" in kind and doc_year is not None and year > doc_year:
+                    measure = "target"  # a future year of this document can only hold a target
+                else:
+                    continue
+                lead = len(cell) - len(cell.lstrip())
+                vs = here + lead + m.start("v")
+                ve = here + lead + (m.end("u") if m["u"] else m.end("v"))
+                add(label, year, measure, m["v"], m["u"] or table_unit, vs, ve, None, (offsets[j], offsets[j] + len(row[0])))
+            j += 1
+        i = j
+
+
+def extract_facts(chunks: list[Chunk], doc_year: int | None = None) -> list[Fact]:
     """Facts of one document. Chunks of a page are read together, so a budget list
     cut across two chunks still keeps its year header; each fact is then pinned
     to the chunk that holds its value."""
@@ -86,11 +170,11 @@ def extract_facts(chunks: list[Chunk]) -> list[Fact]:
     for c in chunks:
         pages.setdefault(c.page, []).append(c)
     for page_chunks in pages.values():
-        facts += _page_facts(page_chunks)
+        facts += _page_facts(page_chunks, doc_year)
     return facts
 
 
-def _page_facts(chunks: list[Chunk]) -> list[Fact]:
+def _page_facts(chunks: list[Chunk], doc_year: int | None) -> list[Fact]:
     joined = "\n".join(c.text for c in chunks)
     bounds = []  # (start in joined, chunk)
     pos = 0
@@ -166,6 +250,7 @@ def _page_facts(chunks: list[Chunk]) -> list[Fact]:
                 m.end(v) + 2 if text[m.end(v) : m.end(v) + 2] == "千円" else m.end(v),
                 name,
             )
+    _tab_tables(text, doc_year, add)
     headers = list(_BUDGET_HEADER.finditer(text))
     for i, h in enumerate(headers):
         year = era_to_western("令和", int(h["n"]))

@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -31,7 +32,7 @@ import numpy as np
 
 from rag.chunk import ChunkSettings, chunk_document
 from rag.embed import Embedder
-from rag.eras import year_token
+from rag.eras import year_token, years_in
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError
 from rag.facts import Fact, extract_facts
 from rag.ingest import IngestFailure, document_hash, list_sources, load_metadata, read_document
@@ -40,6 +41,8 @@ from rag.tokenize import tokenize
 from rag.types import Chunk, Document, DocumentMeta
 
 SCHEMA_VERSION = 2
+# Bump when ingest, normalisation, chunking or fact extraction change what an index holds.
+PIPELINE_VERSION = 2
 KEEP_BUILDS = 2
 
 
@@ -190,16 +193,14 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _previous(index_dir: Path, embedder: Embedder, settings: dict) -> Index | None:
+def _previous(index_dir: Path, embedder: Embedder) -> Index | None:
+    """The current build, if it was made with this model: its vectors can be reused."""
     try:
-        old = load_index(index_dir, embedder)
+        return load_index(index_dir, embedder)
     except (IndexNotFoundError, IndexMismatchError):
         return None
     except (OSError, ValueError, KeyError, RuntimeError):
         return None  # a damaged old build is simply not reused
-    if old.manifest.get("settings") != settings:
-        return None
-    return old
 
 
 def make_dense(vectors: np.ndarray, dim: int):
@@ -225,16 +226,20 @@ def in_memory_index(records: list[DocRecord], chunks: list[Chunk], vectors: np.n
     """An Index that lives only in memory (benchmarks, tests)."""
     by_id = {r.doc_id: r for r in records}
     manifest = {"schema_version": SCHEMA_VERSION, "chunks": len(chunks), "built_at": "in memory"}
-    return Index(
-        Path("."), manifest, by_id, chunks, vectors, make_dense(vectors, dim), make_bm25(chunks, by_id), document_facts(chunks)
-    )
+    facts = document_facts(chunks, by_id)
+    return Index(Path("."), manifest, by_id, chunks, vectors, make_dense(vectors, dim), make_bm25(chunks, by_id), facts)
 
 
-def document_facts(chunks: list[Chunk]) -> list[Fact]:
+def document_facts(chunks: list[Chunk], records: dict[str, DocRecord]) -> list[Fact]:
     by_doc: dict[str, list[Chunk]] = {}
     for c in chunks:
         by_doc.setdefault(c.doc_id, []).append(c)
-    return [f for doc_chunks in by_doc.values() for f in extract_facts(doc_chunks)]
+    facts = []
+    for doc_id, doc_chunks in by_doc.items():
+        meta = records[doc_id].meta
+        years = years_in(unicodedata.normalize("NFKC", meta.fiscal_year or meta.date or ""))
+        facts += extract_facts(doc_chunks, years[0] if years else None)
+    return facts
 
 
 def _write_build(
@@ -250,7 +255,7 @@ def _write_build(
             f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
     np.save(target / "vectors.npy", vectors, allow_pickle=False)
     with (target / "facts.jsonl").open("w", encoding="utf-8") as f:
-        for fact in document_facts(chunks):
+        for fact in document_facts(chunks, {r.doc_id: r for r in records}):
             f.write(json.dumps(fact.to_dict(), ensure_ascii=False) + "\n")
     faiss.write_index(make_dense(vectors, dim), str(target / "dense.faiss"))
     bm25 = make_bm25(chunks, {r.doc_id: r for r in records})
@@ -291,11 +296,13 @@ def build_index(
     """
     started = time.perf_counter()
     chunk_settings = chunk_settings or ChunkSettings()
-    settings = {"chunk": asdict(chunk_settings)}
+    settings = {"chunk": asdict(chunk_settings), "pipeline": PIPELINE_VERSION}
     with _build_lock(index_dir):
         metadata = load_metadata(corpus)
         sources = list(list_sources(corpus))
-        old = None if rebuild else _previous(index_dir, embedder, settings)
+        old = None if rebuild else _previous(index_dir, embedder)
+        # other chunking settings or pipeline code: re-read every document (vectors of unchanged text are still reused)
+        same_pipeline = old is not None and old.manifest.get("settings") == settings
         old_chunks: dict[str, list[tuple[Chunk, np.ndarray]]] = {}
         old_vectors: dict[str, np.ndarray] = {}
         if old is not None:
@@ -314,7 +321,7 @@ def build_index(
             meta = metadata.get(source.doc_id)
             content_hash = document_hash(source.file_hash, meta or DocumentMeta())
             prev = old_docs.get(source.doc_id)
-            if prev is not None and prev.content_hash == content_hash:
+            if prev is not None and prev.content_hash == content_hash and same_pipeline:
                 records.append(prev)
                 doc_chunks[source.doc_id] = [c for c, _ in old_chunks.get(source.doc_id, [])]
                 for c, v in old_chunks.get(source.doc_id, []):
@@ -335,7 +342,10 @@ def build_index(
             chunks = chunk_document(doc, chunk_settings)
             records.append(DocRecord(doc.doc_id, doc.content_hash, doc.meta, len(doc.pages), len(chunks), doc.warnings))
             doc_chunks[doc.doc_id] = chunks
-            (report.updated if prev is not None else report.added).append(doc.doc_id)
+            if prev is not None and prev.content_hash == content_hash:
+                report.unchanged.append(doc.doc_id)
+            else:
+                (report.updated if prev is not None else report.added).append(doc.doc_id)
         present = {s.doc_id for s in sources}
         report.removed.extend(sorted(d for d in old_docs if d not in present))
         if progress:
@@ -365,6 +375,7 @@ def build_index(
 
         if (
             old is not None
+            and same_pipeline
             and not report.changed
             and not rebuild
             and [asdict(f) for f in report.failed] == old.manifest.get("failures")

@@ -132,15 +132,16 @@ def repair_line_breaks(nt: NormText) -> NormText:
 
 
 def collapse_spaces(nt: NormText) -> NormText:
+    """Runs of spaces become one; tabs are kept, since they separate table cells."""
     drop: set[int] = set()
     prev_space = True
     for k, c in enumerate(nt.text):
-        if c in " \t":
+        if c == " ":
             if prev_space:
                 drop.add(k)
             prev_space = True
         else:
-            prev_space = c == "\n"
+            prev_space = c in "\n\t"
     return _drop(nt, drop)
 
 

@@ -47,3 +47,62 @@ def test_answer_text_comes_from_cited_passages(ask):
     sentence = a.answer.rsplit(" [", 1)[0]
     cited = "".join(c.text.replace("\n", "") for c in a.citations)
     assert sentence.split(" [")[0].replace(" ", "") in cited.replace(" ", "")
+
+
+def test_kgi_answer_names_plan_indicator_and_year(ask):
+    a = ask("徳島県の2022年度の電子決裁の目標は？")
+    assert a.answer.startswith("100% — 徳島県「デジタルとくしま推進プラン」")
+    assert "令和4(2022)年度の目標" in a.answer
+
+
+def test_english_question_gets_the_same_fact(ask):
+    a = ask("what is Tokushima's 2022 e-approval target")
+    assert a.short_answer == "100%" and "FY2022" in a.answer
+    assert a.citations[0].doc_id == "tokushima.txt"
+
+
+SHEET = "施策シート\n\n①スマート自治体推進事業\n【基本事業名：40601】\n予算額：({y1}) {v1}千円 → ({y2}) {v2}千円\n"
+
+
+@pytest.fixture
+def conflicting(tmp_path, fake_embedder):
+    from tests.conftest import write_files
+
+    # the R2 sheet's R2 budget (当初) and the R3 sheet's R2 figure disagree
+    corpus = write_files(
+        tmp_path / "c2",
+        {
+            "sheet-r2.txt": SHEET.format(y1="R1", v1="1,000", y2="R2", v2="17,300"),
+            "sheet-r3.txt": SHEET.format(y1="R2", v1="64,370", y2="R3", v2="177,051"),
+            "metadata.toml": '[documents."sheet-r2.txt"]\nprefecture = "三重県"\ntitle = "施策シート R2"\nfiscal_year = "令和2年度"\n'
+            '[documents."sheet-r3.txt"]\nprefecture = "三重県"\ntitle = "施策シート R3"\nfiscal_year = "令和3年度"\n',
+        },
+    )
+    build_index(corpus, tmp_path / "i2", fake_embedder)
+    index = load_index(tmp_path / "i2", fake_embedder)
+    searcher = Searcher(index, fake_embedder)
+
+    def run(question):
+        frame = understand(question)
+        return ExtractiveAnswerer().answer(frame, searcher.search(parse_query(frame.search_text), k=5), index)
+
+    return run
+
+
+def test_conflicting_documents_show_both_values_with_sources(conflicting):
+    a = conflicting("三重県のスマート自治体推進事業の令和2年度予算額は？")
+    assert "17,300千円" in a.short_answer and "64,370千円" in a.short_answer
+    assert "documents disagree" in a.notes
+    assert {c.doc_id for c in a.citations} >= {"sheet-r2.txt", "sheet-r3.txt"}
+    assert "令和2年度" in a.answer and "令和3年度" in a.answer  # each value with its document's date
+
+
+def test_followup_uses_the_previous_question(ask):
+    a = ask("その予算は？", history=["徳島県の2035年度の電子決裁の目標は？"])
+    assert not a.answerable  # 2035 carried over from the first question, and not covered
+
+
+def test_highlight_covers_the_fact_value(ask):
+    a = ask("徳島県の2022年度の電子決裁の目標は？")
+    c = a.citations[0]
+    assert any(c.text[s:e] in ("100%", "１００％") for s, e in c.highlights)

@@ -1,0 +1,83 @@
+import pytest
+
+from rag.facts import extract_facts
+from rag.types import Chunk
+
+
+def chunk(text: str, cid: str = "c0", page: int | None = None) -> Chunk:
+    return Chunk(cid, "d.txt", page, 0, len(text), text, text)
+
+
+def summary(facts):
+    return [(f.indicator_original or f.indicator, f.year, f.measure, f.display) for f in facts]
+
+
+CASES = [
+    (
+        "KGI 公文書の電子化率（電子決裁システム利用率）2022(R4)年度 100%",
+        [("公文書の電子化率（電子決裁システム利用率）", 2022, "target", "100%")],
+    ),
+    (
+        "電子決裁システムを活用した公文書の電子化を\n推進し、2022（令和4）年度までに100%電子化する。",
+        [("電子決裁システムを活用した公文書の電子化を推進し", 2022, "target", "100%")],
+    ),
+    (
+        "①（一部新）スマート自治体推進事業\n【基本事業名：40601 新しい技術の活用】\n予算額：(R2) ６４，３７０ 千円 → (R3) １７７，０５１千円",
+        [("スマート自治体推進事業", 2020, "budget", "64,370千円"), ("スマート自治体推進事業", 2021, "budget", "177,051千円")],
+    ),
+    (
+        "(新)スマート自治体推進事業【基本事業名：40601】\n予算額：(R1) 一千円 → (R2) 17,300千円",  # 一千円: no budget that year
+        [("スマート自治体推進事業", 2020, "budget", "17,300千円")],
+    ),
+    (
+        "令和４年度予算（要求中）\n２１０，４８７千円\n\nRPA環境拡充事業 ２３，７９８千円\n\n行政情報化推進費 １，８００千円",
+        [
+            ("予算総額", 2022, "budget", "210,487千円"),
+            ("RPA環境拡充事業", 2022, "budget", "23,798千円"),
+            ("行政情報化推進費", 2022, "budget", "1,800千円"),
+        ],
+    ),
+    (
+        "目標項目\t令和元年度\t2年度\t3年度\t5年度\n\t現状値\t目標値\t実績値\t目標値\n申請件数\t18,765 件\t20,000 件\t19,000 件\t22,000 件",
+        [
+            ("申請件数", 2019, "actual", "18,765件"),
+            ("申請件数", 2020, "target", "20,000件"),
+            ("申請件数", 2021, "actual", "19,000件"),
+            ("申請件数", 2023, "target", "22,000件"),
+        ],
+    ),
+    (
+        "(単位：百万円)\n\t令和元年度\t令和2年度\t令和3年度\n予算額等\t\t1,721\t1,338",
+        [("予算額等", 2020, "budget", "1,721百万円"), ("予算額等", 2021, "budget", "1,338百万円")],
+    ),
+    # not sure, so not asserted: a row with fewer cells than its header, and a merged 目標値/実績値 cell
+    ("\t令和元年度\t2年度\t3年度\t4年度\n割合\t10%\t40%", []),
+    ("\t令和元年度\t2年度\t3年度\n\t現状値\t目標値 実績値\t目標値 実績値\n割合\t—\t10.0%\t40.0%", []),
+    ("本文には数字 100% があるが年度がない。", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_extract_facts(text, expected):
+    assert summary(extract_facts([chunk(text)])) == expected
+
+
+def test_value_span_points_at_the_original_text():
+    text = "令和３年度予算\n９５，０２７千円\n\nRPA環境拡充事業 ２５，１６５千円"
+    facts = extract_facts([chunk(text)])
+    assert [text[f.start : f.end] for f in facts] == ["９５，０２７千円", "２５，１６５千円"]
+
+
+def test_budget_list_cut_across_chunks_keeps_its_year():
+    first = chunk("令和４年度予算\n２１０，４８７千円\n\nRPA環境拡充事業 ２３，７９８千円", "c0")
+    second = chunk("行政情報化推進費 １，８００千円", "c1")
+    facts = extract_facts([first, second])
+    last = facts[-1]
+    assert (last.chunk_id, last.year, last.display) == ("c1", 2022, "1,800千円")
+    assert second.text[last.start : last.end] == "１，８００千円"
+
+
+def test_future_year_in_a_merged_cell_is_a_target_when_the_document_year_is_known():
+    text = "\t令和元年度\t2年度\t5年度\n\t現状値\t目標値 実績値\t目標値 実績値\n割合\t—\t10%\t60%"
+    facts = extract_facts([chunk(text)], doc_year=2020)
+    assert summary(facts) == [("割合", 2023, "target", "60%")]
