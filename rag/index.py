@@ -42,7 +42,7 @@ from rag.types import Chunk, Document, DocumentMeta
 
 SCHEMA_VERSION = 2
 # Bump when ingest, normalisation, chunking or fact extraction change what an index holds.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 KEEP_BUILDS = 2
 
 

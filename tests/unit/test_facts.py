@@ -81,3 +81,33 @@ def test_future_year_in_a_merged_cell_is_a_target_when_the_document_year_is_know
     text = "\t令和元年度\t2年度\t5年度\n\t現状値\t目標値 実績値\t目標値 実績値\n割合\t—\t10%\t60%"
     facts = extract_facts([chunk(text)], doc_year=2020)
     assert summary(facts) == [("割合", 2023, "target", "60%")]
+
+
+YEAR_TABLE = "令和２年度 令和３年度 令和４年度\n\n目標\n実績\n\n－\n{a}\n\n{b}\n{c}\n\n{d}\n－\n"
+
+
+def test_year_table_is_read_when_its_unit_names_one_label():
+    text = (
+        "主な指標及び工程（１）\n\n"
+        + YEAR_TABLE.format(a="８７％", b="９０％", c="９５％", d="１００％")
+        + "ＫＧＩ：公文書の電子化率\n（電子決裁システム利用率）\n\nＫＰＩ－１ ： ＡＩ技術活用事業数\n\n"
+        + YEAR_TABLE.format(a="１０件", b="１０件", c="１７件", d="１１件")
+    )
+    facts = extract_facts([chunk(text)])
+    assert summary(facts) == [
+        ("公文書の電子化率（電子決裁システム利用率）", 2020, "actual", "87%"),
+        ("公文書の電子化率（電子決裁システム利用率）", 2021, "target", "90%"),
+        ("公文書の電子化率（電子決裁システム利用率）", 2021, "actual", "95%"),
+        ("公文書の電子化率（電子決裁システム利用率）", 2022, "target", "100%"),
+    ]
+    assert all(f.label == "KGI" for f in facts)
+    assert text[facts[2].start : facts[2].end] == "９５％"
+
+
+def test_year_tables_with_the_same_unit_are_not_guessed():
+    text = (
+        "主な指標及び工程（２）\n\nＫＰＩ－１ ： ＡＩ技術活用事業数\n\nＫＰＩ－２ ： ＦＡＱ登録数\n\n"
+        + YEAR_TABLE.format(a="１０件", b="１０件", c="１７件", d="１１件")
+        + YEAR_TABLE.format(a="１,８００件", b="２,０００件", c="４,９４０件", d="３,０００件")
+    )
+    assert extract_facts([chunk(text)]) == []
