@@ -241,9 +241,10 @@ class ExtractiveAnswerer:
 
     def _short_value(self, frame: Frame, unit: _Unit) -> str | None:
         if _WHEN.search(frame.question):
-            dates = [m.group().strip() for m in _DATE.finditer(unit.text)]
+            norm = unicodedata.normalize("NFKC", unit.text)
+            dates = [m.group().strip() for m in _DATE.finditer(norm)]
             if dates:
-                return "〜".join(dates[:2]) if len(dates) > 1 and re.search(r"から|〜|~|～", unit.text) else dates[0]
+                return "〜".join(dates[:2]) if len(dates) > 1 and re.search(r"から|〜|~", norm) else dates[0]
         if not _VALUE_QUESTION.search(frame.question):
             return None
         norm = unicodedata.normalize("NFKC", unit.text)

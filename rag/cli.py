@@ -27,15 +27,15 @@ def _progress_printer(enabled: bool):
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            label = {"read": "reading documents", "embed": "embedding chunks"}.get(stage, stage)
-            bar = bars[stage] = tqdm(
-                total=total, desc=label, unit="doc" if stage == "read" else "chunk", file=sys.stderr, leave=True
-            )
+            label = {"read": "reading documents", "pages": "  pages", "embed": "embedding chunks"}.get(stage, stage)
+            unit = {"read": "doc", "pages": "page"}.get(stage, "chunk")
+            bar = bars[stage] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=stage != "pages")
         bar.total = total
         bar.n = done
         bar.refresh()
         if done >= total:
             bar.close()
+            del bars[stage]
 
     return update
 

@@ -329,7 +329,8 @@ def build_index(
                 report.unchanged.append(source.doc_id)
                 continue
             try:
-                doc: Document = read_document(source, meta)
+                on_page = (lambda i, total: progress("pages", i, total)) if progress else None
+                doc: Document = read_document(source, meta, on_page)
             except IngestError as e:
                 report.failed.append(IngestFailure(source.doc_id, e.reason))
                 if prev is not None:

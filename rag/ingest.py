@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -98,40 +99,111 @@ def _read_text(path: Path, doc_id: str) -> list[Page]:
     return [Page(None, text)]
 
 
-def _read_pdf(path: Path, doc_id: str) -> tuple[list[Page], list[str]]:
+MAX_FILE_BYTES = 100 * 1024 * 1024
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-－‐–—]\s*)?(?:p\.?\s*)?[0-9０-９]{1,4}(?:\s*[/／]\s*[0-9０-９]{1,4})?(?:\s*[-－‐–—])?\s*$", re.I
+)
+_BLANK_NOTICE = re.compile(r"(?i)intentionally left blank|このページは(?:意図的に)?空白|白紙")
+PageProgress = Callable[[int, int], None]
+
+
+def _furniture_key(line: str) -> str:
+    """Lines that differ only in their numbers (page headers, footers) share a key."""
+    return re.sub(r"[0-9０-９]+", "#", "".join(line.split()))
+
+
+def strip_page_furniture(pages: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], list[int]]:
+    """Drop bare page numbers and the header/footer lines repeated on most pages;
+    return the pages left and the numbers of pages that are blank without them."""
+    edge: dict[str, int] = {}
+    for _, text in pages:
+        lines = [ln for ln in text.split("\n") if ln.strip()]
+        for ln in {*lines[:2], *lines[-2:]}:
+            edge[_furniture_key(ln)] = edge.get(_furniture_key(ln), 0) + 1
+    repeated = {k for k, n in edge.items() if len(pages) >= 3 and n >= max(3, len(pages) // 2)}
+    kept, blank = [], []
+    for number, text in pages:
+        lines = text.split("\n")
+        nonempty = [i for i, ln in enumerate(lines) if ln.strip()]
+        edges = set(nonempty[:2] + nonempty[-2:])
+        out = [
+            ln for i, ln in enumerate(lines) if not (i in edges and (_PAGE_NUMBER.match(ln) or _furniture_key(ln) in repeated))
+        ]
+        body = "\n".join(out)
+        compact = "".join(body.split())
+        if not compact or (_BLANK_NOTICE.search(body) and len(compact) < 60):
+            blank.append(number)
+        else:
+            kept.append((number, body))
+    return kept, blank
+
+
+def _grid_tables(plumber_page) -> list[str]:
+    """Tables that the PDF draws as a grid, one row per line with tab-separated cells."""
+    out = []
+    try:
+        tables = plumber_page.find_tables()
+    except Exception:  # a layout pdfplumber can't read just has no grid
+        return out
+    for t in tables:
+        rows = [[" ".join((c or "").split()) for c in row] for row in t.extract()]
+        cells = [c for r in rows for c in r]
+        filled = [c for c in cells if c]
+        if len(rows) >= 2 and max(len(r) for r in rows) >= 2 and len(filled) >= 4 and len(filled) >= 0.5 * len(cells):
+            out.append("\n".join("\t".join(r) for r in rows))
+    return out
+
+
+def _read_pdf(path: Path, doc_id: str, on_page: PageProgress | None = None) -> tuple[list[Page], list[str]]:
+    import pdfplumber
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
 
     try:
         reader = PdfReader(str(path))
         if reader.is_encrypted:
-            # owner-password-only PDFs open with the empty user password
+            # owner-password-only PDFs ("copying restricted") open with the empty user password
             try:
                 ok = reader.decrypt("")
             except Exception as e:  # pypdf raises several types for missing crypto support
                 raise IngestError(doc_id, f"encrypted PDF could not be decrypted ({e})") from e
             if not ok:
                 raise IngestError(doc_id, "the PDF needs a password to open")
-        pages: list[Page] = []
+        raw: list[tuple[int, str]] = []
         empty: list[int] = []
+        total = len(reader.pages)
         for i, page in enumerate(reader.pages, start=1):
             try:
                 text = page.extract_text() or ""
             except Exception:  # one bad page should not lose the document
                 text = ""
-            if text.strip():
-                pages.append(Page(i, text))
-            else:
-                empty.append(i)
+            (raw.append((i, text)) if text.strip() else empty.append(i))
+            if on_page:
+                on_page(i, total)
     except IngestError:
         raise
+    except FileNotDecryptedError as e:
+        raise IngestError(doc_id, "the PDF needs a password to open") from e
     except (PdfReadError, ValueError, OSError, KeyError, TypeError) as e:
         raise IngestError(doc_id, f"not a readable PDF ({e.__class__.__name__}: {e})") from e
+    if not raw:
+        raise IngestError(doc_id, f"no text layer on any of its {len(empty)} pages; OCR is not available")
+    kept, blank = strip_page_furniture(raw)
+    grids: dict[int, list[str]] = {}
+    try:
+        with pdfplumber.open(str(path), password="") as pdf:
+            for number, _ in kept:
+                page = pdf.pages[number - 1]
+                grids[number] = _grid_tables(page)
+                page.close()  # bounded memory on long documents
+    except Exception:  # grids are a bonus; the text layer above is the document
+        grids = {}
+    pages = [Page(number, text + "".join(f"\n\n{g}\n" for g in grids.get(number, []))) for number, text in kept]
     warnings = []
     if empty:
         warnings.append(f"no text on pages {_ranges(empty)}; OCR is not available")
-    if not pages:
-        raise IngestError(doc_id, f"no text layer on any of its {len(empty)} pages; OCR is not available")
+    if blank:
+        warnings.append(f"blank pages skipped: {_ranges(blank)}")
     return pages, warnings
 
 
@@ -178,17 +250,22 @@ def _read_html(path: Path, doc_id: str) -> list[Page]:
     return [Page(None, soup.get_text("\n"))]
 
 
-def read_document(source: SourceFile, meta: DocumentMeta | None) -> Document:
+def read_document(
+    source: SourceFile, meta: DocumentMeta | None, on_page: PageProgress | None = None, max_bytes: int = MAX_FILE_BYTES
+) -> Document:
     suffix = source.path.suffix.lower()
     warnings: list[str] = []
     if suffix not in SUPPORTED:
         raise IngestError(source.doc_id, f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED)}")
-    if source.path.stat().st_size == 0:
+    size = source.path.stat().st_size
+    if size == 0:
         raise IngestError(source.doc_id, "the file is empty")
+    if size > max_bytes:
+        raise IngestError(source.doc_id, f"the file is {size / 2**20:.0f} MB; the limit is {max_bytes / 2**20:.0f} MB")
     if suffix in (".txt", ".md"):
         pages = _read_text(source.path, source.doc_id)
     elif suffix == ".pdf":
-        pages, warnings = _read_pdf(source.path, source.doc_id)
+        pages, warnings = _read_pdf(source.path, source.doc_id, on_page)
     elif suffix == ".docx":
         pages = _read_docx(source.path, source.doc_id)
     else:

@@ -104,4 +104,5 @@ def detect_in_document(text: str) -> str | None:
         return None
     (best, n), *rest = [*counts.most_common(2), (None, 0)]
     second = rest[0][1] if rest else 0
-    return best if n >= 2 * max(second, 1) or (n >= 1 and second == 0) else None
+    # a plan mentions its own prefecture again and again; a passing mention is not enough
+    return best if n >= 3 and n >= 2 * second else None

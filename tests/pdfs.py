@@ -35,3 +35,38 @@ def encrypt_pdf(src: Path, dst: Path, user_password: str = "", owner_password: s
     with dst.open("wb") as f:
         writer.write(f)
     return dst
+
+
+def make_table_pdf(path: Path, rows: list[list[str]], intro: str = "表の説明") -> Path:
+    """A page with a ruled table (drawn grid), as office software exports them."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("HeiseiKakuGo-W5"))
+    doc = SimpleDocTemplate(str(path), pagesize=A4)
+    table = Table(rows)
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "HeiseiKakuGo-W5", 10), ("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
+    doc.build([Paragraph(intro, ParagraphStyle("ja", fontName="HeiseiKakuGo-W5")), table])
+    return path
+
+
+def make_two_column_pdf(path: Path, left: list[str], right: list[str]) -> Path:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("HeiseiKakuGo-W5"))
+    c = canvas.Canvas(str(path))
+    c.setFont("HeiseiKakuGo-W5", 10)
+    for x, column in ((50, left), (310, right)):
+        y = 780
+        for line in column:
+            c.drawString(x, y, line)
+            y -= 14
+    c.showPage()
+    c.save()
+    return path

@@ -90,7 +90,7 @@ def test_form_feeds_are_pages(tmp_path):
 
 
 def test_prefecture_is_detected_when_metadata_is_missing(tmp_path):
-    (tmp_path / "a.txt").write_text("岡山県DX推進指針\n岡山県は…", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("岡山県DX推進指針\n岡山県は…岡山県の", encoding="utf-8")
     assert read(tmp_path / "a.txt").meta.prefecture == "岡山県"
 
 

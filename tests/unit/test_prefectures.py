@@ -40,6 +40,7 @@ def test_all_47():
 
 
 def test_detect_in_document():
-    assert detect_in_document("岡山県DX推進指針。岡山県では…") == "岡山県"
+    assert detect_in_document("岡山県DX推進指針。岡山県では…岡山県の") == "岡山県"
+    assert detect_in_document("静岡県の事例") is None  # one passing mention
     assert detect_in_document("県庁の取組") is None
     assert detect_in_document("三重県と岡山県と徳島県") is None  # no clear winner
