@@ -1,4 +1,7 @@
-"""Start the Gradio app on the bundled corpus: `python app.py [--host H] [--port P]`."""
+"""Start the Gradio app on the bundled corpus: `python app.py [--host H] [--port P]`.
+
+Binds 127.0.0.1 unless told otherwise (--host or RAG_HOST). The Admin tab (upload and
+rebuild) is on only when RAG_ADMIN_TOKEN is set."""
 
 import argparse
 import os
@@ -19,6 +22,6 @@ try:
 except RagError as e:
     sys.exit(f"app: error: {e}")
 
-from rag.webapp import build_app  # noqa: E402  (gradio imports slowly; fail fast above first)
+from rag.webapp import launch  # noqa: E402  (gradio imports slowly; fail fast above first)
 
-build_app(rag).queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port)
+launch(rag, args.host, args.port, os.environ.get("RAG_ADMIN_TOKEN") or None)

@@ -156,6 +156,25 @@ class ExtractiveAnswerer:
         best = max(s for s, _ in scored)
         return [f for s, f in scored if s >= best - 1e-9]
 
+    def _other_measure(self, frame: Frame, hits: list[Hit], index: Index) -> Answer | None:
+        """The table gives this indicator and year, but not what was asked (an actual for a
+        future year, say): say so, with what it does give, instead of guessing."""
+        if frame.measure not in ("target", "actual") or not frame.years:
+            return None
+        other = "target" if frame.measure == "actual" else "actual"
+        facts = self._matching_facts(Frame(**{**frame.__dict__, "measure": other}), hits, index)
+        if not facts:
+            return None
+        f = facts[0]
+        chunk = next(c for c in index.chunks if c.chunk_id == f.chunk_id)
+        cite = _citation(1, chunk, index, 1.0, [(f.start, f.end)])
+        indicator = f.indicator_original or f.indicator
+        if frame.lang == "en":
+            text = f"The document gives no {_MEASURE_EN[frame.measure]} for {indicator} in FY{f.year}; its {_MEASURE_EN[other]} is {f.display} [1]."
+        else:
+            text = f"{indicator}の{era_western_label(f.year)}の{_MEASURE_JA[frame.measure]}は記載されていません（{_MEASURE_JA[other]}は{f.display}）[1]。"
+        return Answer(frame.question, text, None, False, (cite,), ("measure not stated",))
+
     def _fact_answer(self, frame: Frame, facts: list[Fact], hits: list[Hit], index: Index) -> Answer:
         chunks = {c.chunk_id: c for c in index.chunks}
         groups: dict[tuple[str, int, str], list[Fact]] = {}
@@ -262,6 +281,9 @@ class ExtractiveAnswerer:
         facts = self._matching_facts(frame, hits, index)
         if facts:
             return self._fact_answer(frame, facts, hits, index)
+        missing = self._other_measure(frame, hits, index)
+        if missing is not None:
+            return missing
         units = self._score_units(frame, hits)
         best = units[0]
         short = self._short_value(frame, best) or best.text
