@@ -7,7 +7,7 @@ MODEL := models/multilingual-e5-small/model.safetensors
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install model index run test test-unit test-integration lint format ci clean
+.PHONY: install model index run test test-unit test-integration lint format ci clean bench bench-quick eval
 
 install: $(STAMP)
 
@@ -47,7 +47,16 @@ format: $(STAMP)
 	$(PY) -m ruff format rag tests app.py
 	$(PY) -m ruff check --fix rag tests app.py
 
-ci: lint test
+eval: index
+	$(PY) -m rag eval --check
+
+bench: index
+	$(PY) -m rag bench --out docs/benchmarks.md
+
+bench-quick: index
+	$(PY) -m rag bench --quick
+
+ci: lint test bench-quick
 
 clean:
 	rm -rf $(VENV) models index/current index/builds .pytest_cache

@@ -166,7 +166,7 @@ class ExtractiveAnswerer:
         if not facts:
             return None
         f = facts[0]
-        chunk = next(c for c in index.chunks if c.chunk_id == f.chunk_id)
+        chunk = index.chunk(f.chunk_id)
         cite = _citation(1, chunk, index, 1.0, [(f.start, f.end)])
         indicator = f.indicator_original or f.indicator
         if frame.lang == "en":
@@ -176,7 +176,6 @@ class ExtractiveAnswerer:
         return Answer(frame.question, text, None, False, (cite,), ("measure not stated",))
 
     def _fact_answer(self, frame: Frame, facts: list[Fact], hits: list[Hit], index: Index) -> Answer:
-        chunks = {c.chunk_id: c for c in index.chunks}
         groups: dict[tuple[str, int, str], list[Fact]] = {}
         for f in facts:
             groups.setdefault((f.display, f.year, f.doc_id), []).append(f)
@@ -186,7 +185,7 @@ class ExtractiveAnswerer:
             if f.chunk_id not in n_of:
                 n_of[f.chunk_id] = len(citations) + 1
                 spans = [(g.start, g.end) for g in facts if g.chunk_id == f.chunk_id]
-                citations.append(_citation(n_of[f.chunk_id], chunks[f.chunk_id], index, 1.0, spans))
+                citations.append(_citation(n_of[f.chunk_id], index.chunk(f.chunk_id), index, 1.0, spans))
         for h in hits:
             if len(citations) >= self.max_citations:
                 break

@@ -261,6 +261,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rag.bench import run_bench, write_doc
+
+    rag = _rag(args)
+    rag.index  # noqa: B018 - the bundled index must exist for the cold-start figures
+    result = run_bench(rag, quick=args.quick, progress=lambda m: print(m, file=sys.stderr))
+    print(result.markdown())
+    if args.out:
+        write_doc(result, Path(args.out), "rag bench" + (" --quick" if args.quick else ""))
+        print(f"\nwritten to {args.out}", file=sys.stderr)
+    return 0
+
+
 def _need_question(args: argparse.Namespace) -> None:
     if args.question is None:
         raise RagError("give a question, or --queries FILE")
@@ -324,6 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int, help="benchmark: only the first N questions")
     ev.add_argument("--quiet", action="store_true")
     ev.set_defaults(func=cmd_eval)
+
+    be = sub.add_parser("bench", help="speed and scale figures (build, incremental, latency, memory, cold start)")
+    common(be)
+    be.add_argument("--quick", action="store_true", help="small sizes, for CI")
+    be.add_argument("--out", help="also write the table to this markdown file (e.g. docs/benchmarks.md)")
+    be.set_defaults(func=cmd_bench)
 
     inf = sub.add_parser("info", help="what the index holds")
     common(inf)

@@ -128,6 +128,12 @@ class Index:
     def record(self, doc_id: str) -> DocRecord:
         return self.documents[doc_id]
 
+    def chunk(self, chunk_id: str) -> Chunk:
+        by_id = self.__dict__.get("_chunk_by_id")
+        if by_id is None:
+            by_id = self.__dict__["_chunk_by_id"] = {c.chunk_id: c for c in self.chunks}
+        return by_id[chunk_id]
+
 
 def _resolve(index_dir: Path) -> Path:
     if (index_dir / "manifest.json").exists():
@@ -203,9 +209,19 @@ def _previous(index_dir: Path, embedder: Embedder) -> Index | None:
         return None  # a damaged old build is simply not reused
 
 
-def make_dense(vectors: np.ndarray, dim: int):
+HNSW_FROM = 200_000  # exact search is fast enough below this many chunks (see docs/benchmarks.md)
+
+
+def make_dense(vectors: np.ndarray, dim: int, hnsw_from: int = HNSW_FROM):
+    """Exact inner-product search while it is fast enough; HNSW for larger indexes."""
     import faiss
 
+    if len(vectors) >= hnsw_from:
+        dense = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        dense.hnsw.efConstruction = 80
+        dense.hnsw.efSearch = 128
+        dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return dense
     dense = faiss.IndexFlatIP(dim)
     if len(vectors):
         dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -365,7 +381,9 @@ def build_index(
                 vectors[i] = cached
             else:
                 todo.append(i)
-        batch = 32
+        # one length-sorted pass, as SentenceTransformer.encode itself does, so batches pad little
+        todo.sort(key=lambda i: len(passage_text(all_chunks[i], by_id[all_chunks[i].doc_id])))
+        batch = 64
         for start in range(0, len(todo), batch):
             if progress:
                 progress("embed", start, len(todo))

@@ -1,0 +1,367 @@
+"""`rag bench`: speed and scale figures measured in one run on this machine.
+
+Prints one table (and writes it to docs/benchmarks.md with --out): index build vs a bare
+SentenceTransformer.encode loop, incremental vs full rebuild, warm query latency for
+search and ask at 1k / 10k / 100k chunks (hybrid, BM25-only, dense-only), FAISS flat vs
+HNSW at 100k, peak RSS while serving 10k chunks, and cold starts of `rag ask` and the app.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.embed import Embedder
+from rag.index import DocRecord, Index, bm25_tokens, build_index, make_dense, passage_text
+from rag.jsquad import DEFAULT_DATA, _passage_vectors, _read_jsonl
+from rag.normalize import normalize_for_matching
+from rag.pipeline import Rag
+from rag.search import Searcher, parse_query
+from rag.settings import Settings
+from rag.types import Chunk, DocumentMeta
+
+TARGETS = {
+    "ask_p50_10k_ms": 50,
+    "ask_p95_10k_ms": 150,
+    "search_p50_100k_ms": 100,
+    "hnsw_recall": 0.98,
+    "incremental_speedup": 10,
+    "pipeline_overhead": 0.10,
+    "rss_10k_mb": 1536,
+    "app_cold_start_s": 15,
+}
+
+
+@dataclass
+class BenchResult:
+    rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # (what, figure, target, verdict)
+    figures: dict[str, float] = field(default_factory=dict)
+
+    def add(self, what: str, figure: str, target: str = "", ok: bool | None = None) -> None:
+        self.rows.append((what, figure, target, "" if ok is None else ("met" if ok else "MISSED")))
+
+    def markdown(self) -> str:
+        lines = ["| measurement | figure | target | |", "|---|---|---|---|"]
+        lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in self.rows]
+        return "\n".join(lines)
+
+
+def _ms(seconds: list[float]) -> tuple[float, float]:
+    s = sorted(seconds)
+    return statistics.median(s) * 1000, s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))] * 1000
+
+
+def _jsquad(limit: int | None = None) -> tuple[list[dict], list[dict]]:
+    passages = _read_jsonl(DEFAULT_DATA / "corpus.jsonl")
+    queries = _read_jsonl(DEFAULT_DATA / "queries.jsonl")
+    return passages[:limit] if limit else passages, queries
+
+
+def bench_build(embedder: Embedder, corpus: Path, result: BenchResult) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        report = build_index(corpus, Path(tmp) / "index", embedder, rebuild=True)
+        pipeline = time.perf_counter() - started
+        from rag.index import load_index
+
+        index = load_index(Path(tmp) / "index", embedder)
+        texts = [passage_text(c, index.documents[c.doc_id]) for c in index.chunks]
+    model = getattr(embedder, "_model", None)
+    started = time.perf_counter()
+    if model is not None:
+        prompt = embedder.spec.passage_prompt  # type: ignore[attr-defined]
+        model.encode([prompt + t for t in texts], batch_size=16, normalize_embeddings=True)
+    else:
+        embedder.embed_passages(texts)
+    bare = time.perf_counter() - started
+    overhead = pipeline / bare - 1
+    result.figures.update(build_s=pipeline, bare_s=bare, overhead=overhead, chunks=report.chunks)
+    result.add(
+        "index build, bundled corpus (full)",
+        f"{report.chunks} chunks in {pipeline:.1f} s = {report.chunks / pipeline:.1f} chunks/s",
+    )
+    result.add("bare SentenceTransformer.encode, same texts", f"{bare:.1f} s = {report.chunks / bare:.1f} chunks/s")
+    result.add("pipeline overhead over bare encode", f"{overhead * 100:+.1f}%", "≤ 10%", overhead <= TARGETS["pipeline_overhead"])
+
+
+def bench_incremental(embedder: Embedder, n_docs: int, result: BenchResult) -> None:
+    passages, _ = _jsquad()
+    by_title: dict[str, list[str]] = {}
+    for p in passages:
+        by_title.setdefault(p["title"], []).append(p["text"])
+    titles = list(by_title)[: n_docs + 1]
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
+        corpus.mkdir()
+        for i, t in enumerate(titles[:n_docs]):
+            (corpus / f"doc{i:03d}.txt").write_text(t + "\n\n" + "\n\n".join(by_title[t]), encoding="utf-8")
+        started = time.perf_counter()
+        full = build_index(corpus, index, embedder, rebuild=True)
+        full_s = time.perf_counter() - started
+        t = titles[n_docs]
+        (corpus / "new.txt").write_text(t + "\n\n" + "\n\n".join(by_title[t]), encoding="utf-8")
+        started = time.perf_counter()
+        inc = build_index(corpus, index, embedder)
+        inc_s = time.perf_counter() - started
+    ratio = full_s / inc_s
+    result.figures.update(incremental_speedup=ratio)
+    result.add(f"full rebuild, {n_docs}-document corpus", f"{full.chunks} chunks in {full_s:.1f} s")
+    result.add(
+        "add one document (incremental)",
+        f"{inc.embedded} chunks embedded in {inc_s:.2f} s: {ratio:.0f}× faster",
+        "≥ 10×",
+        ratio >= 10,
+    )
+
+
+def scaled_index(
+    embedder: Embedder,
+    size: int,
+    base_vectors: np.ndarray,
+    base_chunks: list[Chunk],
+    tokens: list[list[str]],
+    random_vectors: bool,
+) -> Index:
+    """`size` chunks of real JSQuAD text (repeated beyond the 1,159 passages); vectors are
+    the real ones with small noise for repeats, or random unit vectors when asked."""
+    import bm25s
+
+    rng = np.random.default_rng(0)
+    n = len(base_chunks)
+    reps = [i % n for i in range(size)]
+    chunks = [
+        Chunk(f"c{i}", base_chunks[j].doc_id, None, 0, len(base_chunks[j].text), base_chunks[j].text, base_chunks[j].search_text)
+        for i, j in enumerate(reps)
+    ]
+    if random_vectors:
+        vectors = rng.standard_normal((size, embedder.dim)).astype(np.float32)
+    else:
+        vectors = base_vectors[reps] + (
+            rng.standard_normal((size, embedder.dim)).astype(np.float32) * 0.01 * (np.array(reps) != np.arange(size))[:, None]
+        )
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    records = {c.doc_id: DocRecord(c.doc_id, "", DocumentMeta(), 1, 1) for c in base_chunks}
+    bm25 = bm25s.BM25()
+    bm25.index([tokens[j] for j in reps], show_progress=False)
+    return Index(
+        Path("."), {"chunks": size, "built_at": "bench"}, records, chunks, vectors, make_dense(vectors, embedder.dim), bm25, []
+    )
+
+
+def _latencies(rag_searcher: Searcher, questions: list[str], index: Index) -> dict[str, list[float]]:
+    from rag.answer import ExtractiveAnswerer
+    from rag.question import understand
+
+    answerer = ExtractiveAnswerer()
+    out: dict[str, list[float]] = {"search": [], "ask": [], "bm25": [], "dense": []}
+    for q in questions[:5]:  # warm up
+        rag_searcher.search(q, 5)
+    for q in questions:
+        for mode, key in (("hybrid", "search"), ("bm25", "bm25"), ("dense", "dense")):
+            t0 = time.perf_counter()
+            rag_searcher.search(q, 5, mode=mode)
+            out[key].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        frame = understand(q)
+        hits = rag_searcher.search(parse_query(frame.search_text), 5)
+        answerer.answer(frame, hits, index)
+        out["ask"].append(time.perf_counter() - t0)
+    return out
+
+
+def bench_latency(embedder: Embedder, sizes: list[int], n_queries: int, result: BenchResult, limit: int | None) -> None:
+    passages, queries = _jsquad(limit)
+    base = []
+    for p in passages:
+        text = f"{p['title']}\n{p['text']}"
+        base.append(Chunk(p["id"], p["id"], None, 0, len(text), text, normalize_for_matching(text).text))
+    records = {c.doc_id: DocRecord(c.doc_id, "", DocumentMeta(), 1, 1) for c in base}
+    vectors = _passage_vectors(embedder, base, records, progress=False)
+    tokens = [bm25_tokens(c, records[c.doc_id]) for c in base]
+    questions = [q["question"] for q in queries[:n_queries]]
+    for size in sizes:
+        random_vectors = size >= 100_000
+        index = scaled_index(embedder, size, vectors, base, tokens, random_vectors)
+        searcher = Searcher(index, embedder)
+        lat = _latencies(searcher, questions, index)
+        label = f"{size // 1000}k chunks" + (" (random unit vectors)" if random_vectors else "")
+        for key, name in (
+            ("search", "search (hybrid)"),
+            ("ask", "ask"),
+            ("bm25", "search BM25-only"),
+            ("dense", "search dense-only"),
+        ):
+            p50, p95 = _ms(lat[key])
+            result.figures[f"{key}_p50_{size}"] = p50
+            result.figures[f"{key}_p95_{size}"] = p95
+            target, ok = "", None
+            if key == "ask" and size == 10_000:
+                target, ok = "p50 ≤ 50, p95 ≤ 150", p50 <= TARGETS["ask_p50_10k_ms"] and p95 <= TARGETS["ask_p95_10k_ms"]
+            if key == "search" and size == 100_000:
+                target, ok = "p50 ≤ 100", p50 <= TARGETS["search_p50_100k_ms"]
+            result.add(f"{name}, warm, {label}", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms", target, ok)
+        if size >= 100_000:
+            bench_hnsw(index.vectors, embedder, questions, result)
+
+
+def bench_hnsw(vectors: np.ndarray, embedder: Embedder, questions: list[str], result: BenchResult) -> None:
+    flat = make_dense(vectors, embedder.dim, hnsw_from=10**12)
+    started = time.perf_counter()
+    hnsw = make_dense(vectors, embedder.dim, hnsw_from=0)
+    build_s = time.perf_counter() - started
+    qv = embedder.embed_queries(questions)
+    # random corpus vectors: score against queries perturbed towards stored vectors so neighbours are meaningful
+    rng = np.random.default_rng(1)
+    probes = vectors[rng.choice(len(vectors), len(qv), replace=False)] + 0.3 * qv
+    probes = (probes / np.linalg.norm(probes, axis=1, keepdims=True)).astype(np.float32)
+    times = {"flat": [], "hnsw": []}
+    found = {}
+    for name, idx in (("flat", flat), ("hnsw", hnsw)):
+        ids = []
+        for p in probes:
+            t0 = time.perf_counter()
+            _, i = idx.search(p.reshape(1, -1), 10)
+            times[name].append(time.perf_counter() - t0)
+            ids.append(set(i[0].tolist()))
+        found[name] = ids
+    recall = float(np.mean([len(a & b) / 10 for a, b in zip(found["flat"], found["hnsw"], strict=True)]))
+    f50, _ = _ms(times["flat"])
+    h50, _ = _ms(times["hnsw"])
+    result.figures.update(hnsw_recall=recall, flat_p50_100k=f50, hnsw_p50_100k=h50)
+    result.add(
+        f"FAISS at {len(vectors) // 1000}k: flat vs HNSW (M=32, efSearch=128)",
+        f"flat p50 {f50:.1f} ms; HNSW p50 {h50:.2f} ms, build {build_s:.0f} s, recall@10 vs flat {recall:.3f}",
+        "recall ≥ 0.98",
+        recall >= TARGETS["hnsw_recall"],
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_cold_starts(settings: Settings, result: BenchResult) -> None:
+    env = {
+        **os.environ,
+        "RAG_INDEX": str(settings.index),
+        "RAG_CORPUS": str(settings.corpus),
+        "RAG_MODELS_DIR": str(settings.models_dir),
+    }
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "rag", "ask", "徳島県の2022年度の電子決裁の目標は？"], env=env, check=True, capture_output=True
+    )
+    ask_s = time.perf_counter() - started
+    result.add("cold start: `rag ask` (process start to answer)", f"{ask_s:.1f} s")
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    if not app.exists():
+        return
+    port = _free_port()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, str(app), "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        while time.perf_counter() - started < 120:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        app_s = time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    result.figures["app_cold_start_s"] = app_s
+    result.add("cold start: app (process start to first page)", f"{app_s:.1f} s", "≤ 15 s", app_s <= TARGETS["app_cold_start_s"])
+
+
+def serve_rss(size: int, n_queries: int, models_dir: str) -> dict:
+    """Run in a child process: load the model, serve `size` chunks, answer queries; report peak RSS."""
+    from rag.embed import load_embedder
+
+    embedder = load_embedder("multilingual-e5-small", Path(models_dir))
+    passages, queries = _jsquad()
+    base = []
+    for p in passages:
+        text = f"{p['title']}\n{p['text']}"
+        base.append(Chunk(p["id"], p["id"], None, 0, len(text), text, normalize_for_matching(text).text))
+    records = {c.doc_id: DocRecord(c.doc_id, "", DocumentMeta(), 1, 1) for c in base}
+    vectors = _passage_vectors(embedder, base, records, progress=False)
+    tokens = [bm25_tokens(c, records[c.doc_id]) for c in base]
+    index = scaled_index(embedder, size, vectors, base, tokens, False)
+    _latencies(Searcher(index, embedder), [q["question"] for q in queries[:n_queries]], index)
+    return {"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def bench_rss(settings: Settings, size: int, result: BenchResult) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import json; from rag.bench import serve_rss; print(json.dumps(serve_rss({size}, 50, {str(settings.models_dir)!r})))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rss = json.loads(out.stdout.strip().splitlines()[-1])["rss_mb"]
+    result.figures["rss_mb"] = rss
+    result.add(
+        f"peak RSS while serving {size // 1000}k chunks (model loaded)", f"{rss:.0f} MB", "≤ 1.5 GB", rss <= TARGETS["rss_10k_mb"]
+    )
+
+
+def run_bench(rag: Rag, quick: bool = False, progress=print) -> BenchResult:
+    result = BenchResult()
+    embedder = rag.embedder
+    steps = [
+        ("build", lambda: bench_build(embedder, rag.settings.corpus, result)),
+        ("incremental", lambda: bench_incremental(embedder, 10 if quick else 50, result)),
+        (
+            "latency",
+            lambda: bench_latency(
+                embedder, [1000] if quick else [1000, 10_000, 100_000], 20 if quick else 100, result, 300 if quick else None
+            ),
+        ),
+        ("rss", lambda: None if quick else bench_rss(rag.settings, 10_000, result)),
+        ("cold starts", lambda: bench_cold_starts(rag.settings, result)),
+    ]
+    for name, step in steps:
+        progress(f"bench: {name} …")
+        step()
+    return result
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def write_doc(result: BenchResult, path: Path, command: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Benchmarks\n\n"
+        f"Machine: {machine()}. Command: `{command}` (one run; `rag bench --quick` is the CI-sized version).\n\n"
+        "Latencies are warm, per question, over JSQuAD questions; chunks beyond the 1,159 JSQuAD passages are\n"
+        "repeats of them (vectors with small noise), and at 100k the vectors are random unit vectors.\n\n"
+        + result.markdown()
+        + "\n",
+        encoding="utf-8",
+    )
