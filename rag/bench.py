@@ -61,7 +61,7 @@ class BenchResult:
 
 def _ms(seconds: list[float]) -> tuple[float, float]:
     s = sorted(seconds)
-    return statistics.median(s) * 1000, s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))] * 1000
+    return statistics.median(s) * 1000, s[min(len(s) - 1, round(0.95 * (len(s) - 1)))] * 1000
 
 
 def _jsquad(limit: int | None = None) -> tuple[list[dict], list[dict]]:
