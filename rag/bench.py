@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import socket
 import statistics
 import subprocess
@@ -71,6 +70,7 @@ def _jsquad(limit: int | None = None) -> tuple[list[dict], list[dict]]:
 
 
 def bench_build(embedder: Embedder, corpus: Path, result: BenchResult) -> None:
+    embedder.embed_passages(["準備運転の文章です。"] * 16)  # both timings below start warm
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         report = build_index(corpus, Path(tmp) / "index", embedder, rebuild=True)
@@ -214,21 +214,25 @@ def bench_latency(embedder: Embedder, sizes: list[int], n_queries: int, result: 
                 target, ok = "p50 ≤ 100", p50 <= TARGETS["search_p50_100k_ms"]
             result.add(f"{name}, warm, {label}", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms", target, ok)
         if size >= 100_000:
-            bench_hnsw(index.vectors, embedder, questions, result)
+            bench_hnsw(vectors, size, embedder, questions, result)
 
 
-def bench_hnsw(vectors: np.ndarray, embedder: Embedder, questions: list[str], result: BenchResult) -> None:
+def bench_hnsw(real_vectors: np.ndarray, size: int, embedder: Embedder, questions: list[str], result: BenchResult) -> None:
+    """HNSW against exact search on `size` vectors shaped like real embeddings (mixtures of
+    2-3 real passage vectors plus noise), probed with real question embeddings."""
+    rng = np.random.default_rng(2)
+    picks = rng.integers(0, len(real_vectors), (size, 3))
+    weights = rng.dirichlet(np.ones(3), size).astype(np.float32)
+    noise = 0.02 * rng.standard_normal((size, embedder.dim)).astype(np.float32)
+    vectors = np.einsum("nk,nkd->nd", weights, real_vectors[picks]) + noise
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     flat = make_dense(vectors, embedder.dim, hnsw_from=10**12)
     started = time.perf_counter()
     hnsw = make_dense(vectors, embedder.dim, hnsw_from=0)
     build_s = time.perf_counter() - started
-    qv = embedder.embed_queries(questions)
-    # random corpus vectors: score against queries perturbed towards stored vectors so neighbours are meaningful
-    rng = np.random.default_rng(1)
-    probes = vectors[rng.choice(len(vectors), len(qv), replace=False)] + 0.3 * qv
-    probes = (probes / np.linalg.norm(probes, axis=1, keepdims=True)).astype(np.float32)
-    times = {"flat": [], "hnsw": []}
-    found = {}
+    probes = np.ascontiguousarray(embedder.embed_queries(questions), dtype=np.float32)
+    times: dict[str, list[float]] = {"flat": [], "hnsw": []}
+    found: dict[str, list[set]] = {}
     for name, idx in (("flat", flat), ("hnsw", hnsw)):
         ids = []
         for p in probes:
@@ -242,8 +246,8 @@ def bench_hnsw(vectors: np.ndarray, embedder: Embedder, questions: list[str], re
     h50, _ = _ms(times["hnsw"])
     result.figures.update(hnsw_recall=recall, flat_p50_100k=f50, hnsw_p50_100k=h50)
     result.add(
-        f"FAISS at {len(vectors) // 1000}k: flat vs HNSW (M=32, efSearch=128)",
-        f"flat p50 {f50:.1f} ms; HNSW p50 {h50:.2f} ms, build {build_s:.0f} s, recall@10 vs flat {recall:.3f}",
+        f"FAISS at {size // 1000}k (mixtures of real vectors): exact vs HNSW (M=32, efConstruction=100, efSearch=256)",
+        f"exact p50 {f50:.1f} ms; HNSW p50 {h50:.2f} ms, build {build_s:.0f} s, recall@10 vs exact {recall:.3f}",
         "recall ≥ 0.98",
         recall >= TARGETS["hnsw_recall"],
     )
@@ -306,7 +310,11 @@ def serve_rss(size: int, n_queries: int, models_dir: str) -> dict:
     tokens = [bm25_tokens(c, records[c.doc_id]) for c in base]
     index = scaled_index(embedder, size, vectors, base, tokens, False)
     _latencies(Searcher(index, embedder), [q["question"] for q in queries[:n_queries]], index)
-    return {"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    # VmHWM, not ru_maxrss: the latter keeps the forking parent's peak across exec
+    status = Path("/proc/self/status").read_text()
+    return {
+        key: int(status.split(f"{field}:")[1].split()[0]) / 1024 for key, field in (("rss_mb", "VmRSS"), ("peak_mb", "VmHWM"))
+    }
 
 
 def bench_rss(settings: Settings, size: int, result: BenchResult) -> None:
@@ -320,10 +328,14 @@ def bench_rss(settings: Settings, size: int, result: BenchResult) -> None:
         text=True,
         check=True,
     )
-    rss = json.loads(out.stdout.strip().splitlines()[-1])["rss_mb"]
-    result.figures["rss_mb"] = rss
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    rss, peak = figures["rss_mb"], figures["peak_mb"]
+    result.figures.update(rss_mb=rss, peak_mb=peak)
     result.add(
-        f"peak RSS while serving {size // 1000}k chunks (model loaded)", f"{rss:.0f} MB", "≤ 1.5 GB", rss <= TARGETS["rss_10k_mb"]
+        f"RSS while serving {size // 1000}k chunks, model loaded (peak since start)",
+        f"{rss:.0f} MB ({peak:.0f} MB)",
+        "≤ 1.5 GB",
+        peak <= TARGETS["rss_10k_mb"],
     )
 
 

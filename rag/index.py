@@ -218,8 +218,8 @@ def make_dense(vectors: np.ndarray, dim: int, hnsw_from: int = HNSW_FROM):
 
     if len(vectors) >= hnsw_from:
         dense = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        dense.hnsw.efConstruction = 80
-        dense.hnsw.efSearch = 128
+        dense.hnsw.efConstruction = 100
+        dense.hnsw.efSearch = 256
         dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
         return dense
     dense = faiss.IndexFlatIP(dim)
