@@ -182,7 +182,8 @@ def _latencies(rag_searcher: Searcher, questions: list[str], index: Index) -> di
     return out
 
 
-def bench_latency(embedder: Embedder, sizes: list[int], n_queries: int, result: BenchResult, limit: int | None) -> None:
+def _jsquad_base(embedder: Embedder, limit: int | None = None):
+    """JSQuAD passages as chunks, with their (cached) vectors and BM25 tokens, and the questions."""
     passages, queries = _jsquad(limit)
     base = []
     for p in passages:
@@ -191,6 +192,11 @@ def bench_latency(embedder: Embedder, sizes: list[int], n_queries: int, result: 
     records = {c.doc_id: DocRecord(c.doc_id, "", DocumentMeta(), 1, 1) for c in base}
     vectors = _passage_vectors(embedder, base, records, progress=False)
     tokens = [bm25_tokens(c, records[c.doc_id]) for c in base]
+    return base, vectors, tokens, queries
+
+
+def bench_latency(embedder: Embedder, sizes: list[int], n_queries: int, result: BenchResult, limit: int | None) -> None:
+    base, vectors, tokens, queries = _jsquad_base(embedder, limit)
     questions = [q["question"] for q in queries[:n_queries]]
     for size in sizes:
         random_vectors = size >= 100_000
@@ -300,14 +306,7 @@ def serve_rss(size: int, n_queries: int, models_dir: str) -> dict:
     from rag.embed import load_embedder
 
     embedder = load_embedder("multilingual-e5-small", Path(models_dir))
-    passages, queries = _jsquad()
-    base = []
-    for p in passages:
-        text = f"{p['title']}\n{p['text']}"
-        base.append(Chunk(p["id"], p["id"], None, 0, len(text), text, normalize_for_matching(text).text))
-    records = {c.doc_id: DocRecord(c.doc_id, "", DocumentMeta(), 1, 1) for c in base}
-    vectors = _passage_vectors(embedder, base, records, progress=False)
-    tokens = [bm25_tokens(c, records[c.doc_id]) for c in base]
+    base, vectors, tokens, queries = _jsquad_base(embedder)
     index = scaled_index(embedder, size, vectors, base, tokens, False)
     _latencies(Searcher(index, embedder), [q["question"] for q in queries[:n_queries]], index)
     # VmHWM, not ru_maxrss: the latter keeps the forking parent's peak across exec

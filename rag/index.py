@@ -331,6 +331,14 @@ def build_index(
         records: list[DocRecord] = []
         doc_chunks: dict[str, list[Chunk]] = {}
         reused_vectors: dict[str, np.ndarray] = {}
+
+        def keep(prev: DocRecord) -> None:
+            """Carry a document over from the previous build, chunks and vectors as they were."""
+            records.append(prev)
+            doc_chunks[prev.doc_id] = [c for c, _ in old_chunks.get(prev.doc_id, [])]
+            for c, v in old_chunks.get(prev.doc_id, []):
+                reused_vectors[c.chunk_id] = v
+
         for n, source in enumerate(sources):
             if progress:
                 progress("read", n, len(sources))
@@ -338,10 +346,7 @@ def build_index(
             content_hash = document_hash(source.file_hash, meta or DocumentMeta())
             prev = old_docs.get(source.doc_id)
             if prev is not None and prev.content_hash == content_hash and same_pipeline:
-                records.append(prev)
-                doc_chunks[source.doc_id] = [c for c, _ in old_chunks.get(source.doc_id, [])]
-                for c, v in old_chunks.get(source.doc_id, []):
-                    reused_vectors[c.chunk_id] = v
+                keep(prev)
                 report.unchanged.append(source.doc_id)
                 continue
             try:
@@ -350,10 +355,7 @@ def build_index(
             except IngestError as e:
                 report.failed.append(IngestFailure(source.doc_id, e.reason))
                 if prev is not None:
-                    records.append(prev)
-                    doc_chunks[source.doc_id] = [c for c, _ in old_chunks.get(source.doc_id, [])]
-                    for c, v in old_chunks.get(source.doc_id, []):
-                        reused_vectors[c.chunk_id] = v
+                    keep(prev)
                     report.kept_previous.append(source.doc_id)
                 continue
             chunks = chunk_document(doc, chunk_settings)

@@ -107,20 +107,10 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
             check_token(token, admin_token)
             labels = {"read": "reading documents", "pages": "reading pages", "embed": "embedding"}
             report = rag.build(progress=lambda stage, done, total: progress(done / max(total, 1), desc=labels.get(stage, stage)))
-        except RagError as e:
-            return (
-                f"⚠️ Rebuild failed, the previous index keeps serving: {escape_markdown(str(e))}",
-                gr.update(),
-                gr.update(),
-                gr.update(),
-            )
         except Exception as e:
-            return (
-                f"⚠️ Rebuild failed, the previous index keeps serving: {escape_markdown(f'{e.__class__.__name__}: {e}')}",
-                gr.update(),
-                gr.update(),
-                gr.update(),
-            )
+            detail = str(e) if isinstance(e, RagError) else f"{e.__class__.__name__}: {e}"
+            failed_msg = f"⚠️ Rebuild failed, the previous index keeps serving: {escape_markdown(detail)}"
+            return failed_msg, gr.update(), gr.update(), gr.update()
         failed = "".join(f"\n- ✗ {escape_markdown(f.doc_id)}: {escape_markdown(f.reason)}" for f in report.failed)
         msg = (
             f"✓ Rebuilt in {report.seconds:.1f}s: {len(report.added)} added, {len(report.updated)} updated, "
