@@ -25,7 +25,7 @@ from rag.types import Answer, Citation, Hit
 
 _UNIT_SPLIT = re.compile(r"(?<=[。！？!?])|\n")
 _VALUE = re.compile(
-    r"(?<![0-9A-Za-z.])[0-9][0-9,]*(?:\.[0-9]+)?\s*(?:%|件|人|千円|百万円|億円|万円|円|所属|市町村|団体|室|手続|か所|箇所|社|時間|回|倍|本)?"
+    r"(?<![0-9A-Za-z.\-])[0-9][0-9,]*(?:\.[0-9]+)?\s*(?:%|件|人|千円|百万円|億円|万円|円|所属|市町村|団体|室|手続|か所|箇所|社|時間|回|倍|本)?"
 )
 _VALUE_QUESTION = re.compile(
     r"(?i)目標|実績|予算|いくら|何件|何人|何%|何パーセント|何手続|何名|割合|率|数|額|how (many|much)|target|actual|result|budget|rate|percent|number|amount|value"
@@ -38,7 +38,8 @@ _DATE = re.compile(
 )
 _MEASURE_JA = {"target": "目標", "actual": "実績", "budget": "予算額"}
 _MEASURE_EN = {"target": "target", "actual": "actual", "budget": "budget"}
-_FACT_GENERIC = frozenset("予算 総額 事業 費 経費 目標 実績 年度 県".split())
+# words that say what kind of figure, not which indicator: they must not tie a question to a fact
+_FACT_GENERIC = frozenset("予算 事業 費 経費 目標 実績 年度 県 数 率 割合 件 件数 値".split())
 MIN_FACT_MATCH = 0.3
 
 
@@ -139,7 +140,9 @@ class ExtractiveAnswerer:
         if not frame.measure or not frame.topic:
             return []
         in_hits = {h.chunk.chunk_id for h in hits}
-        topic = set(frame.topic)
+        topic = set(frame.topic) - _FACT_GENERIC
+        if not topic:
+            return []
         scored: list[tuple[float, Fact]] = []
         for f in index.facts:
             rec = index.documents[f.doc_id]
@@ -250,8 +253,12 @@ class ExtractiveAnswerer:
                 value_bonus += 0.3 if wants_date and _DATE.search(norm) else 0.0
                 # a heading repeats the question's words but says nothing; prefer sentences that add something
                 novelty = 0.06 * min(len(words - topic), 5)
-                heading_like = len(norm.strip()) < 30 and "。" not in norm and not (wants_value and _VALUE.search(norm))
+                answers_it = (wants_value and _VALUE.search(norm)) or (wants_date and _DATE.search(norm))
+                heading_like = len(norm.strip()) < 30 and "。" not in norm and not answers_it
                 penalty = 0.3 if len(norm.strip()) < 8 or heading_like else 0.0
+                if topic and not overlap:
+                    # a year or a number in a sentence about something else is not an answer
+                    year_bonus = value_bonus = 0.0
                 score = overlap + year_bonus + value_bonus + novelty + 0.5 * prior - penalty
                 units.append(_Unit(hit, s, e, _one_line(text), score))
         units.sort(key=lambda u: -u.score)

@@ -106,3 +106,20 @@ def test_highlight_covers_the_fact_value(ask):
     a = ask("徳島県の2022年度の電子決裁の目標は？")
     c = a.citations[0]
     assert any(c.text[s:e] in ("100%", "１００％") for s, e in c.highlights)
+
+
+def test_a_shared_counting_word_does_not_tie_a_question_to_another_indicator(tmp_path, fake_embedder):
+    from tests.conftest import write_files
+
+    table = "主な指標及び工程（４）\n\nＫＰＩ－４ ： 職員向けデジタル研修受講者数\n\n令和２年度 令和３年度 令和４年度\n\n目標\n実績\n\n－\n４２０人\n\n６６０人\n７８０人\n\n７００人\n－\n"
+    corpus = write_files(tmp_path / "c3", {"plan.txt": table})
+    build_index(corpus, tmp_path / "i3", fake_embedder)
+    index = load_index(tmp_path / "i3", fake_embedder)
+    searcher = Searcher(index, fake_embedder)
+
+    def run(question):
+        frame = understand(question)
+        return ExtractiveAnswerer().answer(frame, searcher.search(parse_query(frame.search_text), k=5), index)
+
+    assert run("職員向けデジタル研修受講者数の令和4年度の目標は？").short_answer == "700人"
+    assert "700人" not in (run("RPAシナリオ数の令和4年度の目標は？").short_answer or "")
