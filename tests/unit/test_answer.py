@@ -6,11 +6,11 @@ from rag.question import understand
 from rag.search import Searcher, parse_query
 
 
-@pytest.fixture
-def ask(small_corpus, tmp_path, fake_embedder):
-    build_index(small_corpus, tmp_path / "index", fake_embedder)
-    index = load_index(tmp_path / "index", fake_embedder)
-    searcher = Searcher(index, fake_embedder)
+def answerer_over(corpus, index_dir, embedder):
+    """Index `corpus` and return ask(question, history=None) over it."""
+    build_index(corpus, index_dir, embedder)
+    index = load_index(index_dir, embedder)
+    searcher = Searcher(index, embedder)
     answerer = ExtractiveAnswerer()
 
     def run(question, history=None):
@@ -18,6 +18,11 @@ def ask(small_corpus, tmp_path, fake_embedder):
         return answerer.answer(frame, searcher.search(parse_query(frame.search_text), k=5), index)
 
     return run
+
+
+@pytest.fixture
+def ask(small_corpus, tmp_path, fake_embedder):
+    return answerer_over(small_corpus, tmp_path / "index", fake_embedder)
 
 
 def test_value_question_gets_a_short_value_with_citation(ask):
@@ -78,15 +83,7 @@ def conflicting(tmp_path, fake_embedder):
             '[documents."sheet-r3.txt"]\nprefecture = "三重県"\ntitle = "施策シート R3"\nfiscal_year = "令和3年度"\n',
         },
     )
-    build_index(corpus, tmp_path / "i2", fake_embedder)
-    index = load_index(tmp_path / "i2", fake_embedder)
-    searcher = Searcher(index, fake_embedder)
-
-    def run(question):
-        frame = understand(question)
-        return ExtractiveAnswerer().answer(frame, searcher.search(parse_query(frame.search_text), k=5), index)
-
-    return run
+    return answerer_over(corpus, tmp_path / "i2", fake_embedder)
 
 
 def test_conflicting_documents_show_both_values_with_sources(conflicting):
@@ -113,13 +110,6 @@ def test_a_shared_counting_word_does_not_tie_a_question_to_another_indicator(tmp
 
     table = "主な指標及び工程（４）\n\nＫＰＩ－４ ： 職員向けデジタル研修受講者数\n\n令和２年度 令和３年度 令和４年度\n\n目標\n実績\n\n－\n４２０人\n\n６６０人\n７８０人\n\n７００人\n－\n"
     corpus = write_files(tmp_path / "c3", {"plan.txt": table})
-    build_index(corpus, tmp_path / "i3", fake_embedder)
-    index = load_index(tmp_path / "i3", fake_embedder)
-    searcher = Searcher(index, fake_embedder)
-
-    def run(question):
-        frame = understand(question)
-        return ExtractiveAnswerer().answer(frame, searcher.search(parse_query(frame.search_text), k=5), index)
-
+    run = answerer_over(corpus, tmp_path / "i3", fake_embedder)
     assert run("職員向けデジタル研修受講者数の令和4年度の目標は？").short_answer == "700人"
     assert "700人" not in (run("RPAシナリオ数の令和4年度の目標は？").short_answer or "")
