@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def _progress_printer(enabled: bool):
         bar = bars.get(stage)
         if bar is None:
             label = {"read": "reading documents", "pages": "  pages", "embed": "embedding chunks"}.get(stage, stage)
-            unit = {"read": "doc", "pages": "page"}.get(stage, "chunk")
+            unit = {"read": "doc", "pages": "page", "questions": "q"}.get(stage, "chunk")
             bar = bars[stage] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=stage != "pages")
         bar.total = total
         bar.n = done
@@ -242,14 +243,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
             Path(args.out).mkdir(parents=True, exist_ok=True)
             (Path(args.out) / "jsquad.md").write_text(result.markdown() + "\n", encoding="utf-8")
         return 0
-    from rag.evaluate import DEFAULT_THRESHOLDS, check_thresholds, evaluate, load_qa, load_thresholds, table, write_report
+    from rag.evaluate import DEFAULT_THRESHOLDS, check_thresholds, evaluate, load_qa, load_set, load_thresholds, table, write_report
+    from rag.pipeline import Rag
 
-    rag = _rag(args)
-    items = load_qa(Path(args.qa))
-    report = evaluate(rag, items)
+    settings = _settings(args)
+    if args.set:
+        eval_set = load_set(Path(args.set), Path(args.corpus) if args.corpus else None)
+        cache = Path(args.index) if args.index else eval_cache(eval_set.corpus)
+        settings = replace(settings, corpus=eval_set.corpus, index=cache)
+        rag = Rag(settings)
+        report_ = rag.build(progress=_progress_printer(not args.quiet and sys.stderr.isatty()))
+        print(
+            f"index for {eval_set.name}: {settings.index} ({report_.chunks} chunks, {len(report_.failed)} failed files)",
+            file=sys.stderr,
+        )
+        name, items = eval_set.name, eval_set.items
+    else:
+        rag = Rag(settings)
+        name, items = "eval", load_qa(Path(args.qa))
+    report = evaluate(rag, items, name, progress=_progress_printer(not args.quiet and sys.stderr.isatty()) and _eval_bar())
     paths = write_report(report, Path(args.out or "eval/reports"))
     if args.json:
-        print(json.dumps({"metrics": report.metrics, "by_kind": report.by_kind, "by_lang": report.by_lang}, ensure_ascii=False))
+        print(json.dumps({"metrics": report.metrics, **report.groups}, ensure_ascii=False))
     else:
         print(table(report))
         print(f"\nreport: {', '.join(str(p) for p in paths)}")
@@ -259,6 +274,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"regression: {p}", file=sys.stderr)
         return EXIT_ERROR if problems else 0
     return 0
+
+
+def eval_cache(corpus: Path) -> Path:
+    """One cached index per document folder, shared by the sets that ask about it."""
+    import hashlib
+
+    resolved = corpus.resolve()
+    return Path("eval/cache") / f"{resolved.name}-{hashlib.sha1(str(resolved).encode()).hexdigest()[:8]}"
+
+
+def _eval_bar():
+    bar = _progress_printer(True)
+    return lambda done, total: bar("questions", done, total)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -328,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="measure answers, retrieval and citations on the eval set")
     common(ev)
     ev.add_argument("--qa", default="eval/qa.jsonl", help="eval questions (JSON lines)")
+    ev.add_argument(
+        "--set",
+        metavar="DIR",
+        help="another question set: DIR/qa.jsonl and its documents (DIR/pdfs, DIR/corpus, or corpus = … in DIR/set.toml); "
+        "its index is built or reused in eval/cache/<name> (or --index)",
+    )
     ev.add_argument("--out", help="report folder (default eval/reports)")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--check", action="store_true", help="exit 1 when a guarded metric falls below eval/thresholds.json")

@@ -1,8 +1,19 @@
-"""`rag eval`: answer quality, retrieval and citations over eval/qa.jsonl.
+"""`rag eval`: answer quality, retrieval and citations over a question set.
 
-Retrieval metrics come from pytrec_eval (trec_eval's own code); a retrieved chunk
-is relevant when it comes from the gold document and contains an answer string
-(after NFKC and whitespace removal), or the evidence when no chunk holds an answer.
+A set is a `qa.jsonl` (the eval schema below) plus the documents it asks about: the
+bundled eval/qa.jsonl over corpus/, or any folder given with `--set DIR` (DIR/qa.jsonl
+and DIR/pdfs, DIR/corpus or the `corpus` named in DIR/set.toml).
+
+Grading (the same rule for every set): both sides NFKC, whitespace removed, lower case.
+- answer accuracy: the short answer, or the answer's first 160 characters when there is none,
+  holds the keys (`match: any`: one of them; `all`: every distinct value);
+- full-answer accuracy: the whole answer text holds them;
+- wrong-answer rate: a short answer (the bold value, date, name or list) that does not hold
+  them, or any short answer to a question the documents cannot answer;
+- refusal rate: answerable questions answered with "no passage states this";
+- citation hit: a cited passage holds the evidence, or the keys;
+- retrieval: hit@k / MRR over the passages the ask path retrieved (a hit is a passage of the
+  gold document holding an answer or the evidence), and page hit@k where the set gives `page`.
 """
 
 from __future__ import annotations
@@ -10,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import tomllib
 import unicodedata
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -17,12 +29,25 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.pipeline import Rag
-from rag.types import Answer
+from rag.types import Answer, Hit
 
-KINDS = ("kpi", "budget", "definition", "list", "date", "comparison", "unanswerable")
+KINDS = (
+    "kpi",
+    "budget",
+    "definition",
+    "list",
+    "date",
+    "comparison",
+    "procedure",
+    "name",
+    "yesno",
+    "other",
+    "unanswerable",
+)
 DEFAULT_QA = Path("eval/qa.jsonl")
 DEFAULT_THRESHOLDS = Path("eval/thresholds.json")
-GUARDED = ("answer_accuracy", "hit@5", "unanswerable_accuracy")
+SHORT_CHARS = 160  # how much of a passage answer counts as its "short" part
+RETRIEVAL_DEPTH = 10
 
 
 def key(text: str) -> str:
@@ -41,13 +66,33 @@ class QAItem:
     kind: str
     match: str = "any"
     note: str | None = None
+    page: int | None = None
+    context_type: str | None = None
+    history: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
         return bool(self.answers)
 
 
-def load_qa(path: Path) -> list[QAItem]:
+def _item(d: dict) -> QAItem:
+    return QAItem(
+        id=str(d["id"]),
+        lang=d["lang"],
+        question=d["question"],
+        answers=tuple(d["answers"]),
+        doc=d.get("doc"),
+        evidence=d.get("evidence"),
+        kind=d["kind"],
+        match=d.get("match", "any"),
+        note=d.get("note"),
+        page=d.get("page"),
+        context_type=d.get("context_type"),
+        history=tuple(d.get("history") or ()),
+    )
+
+
+def load_qa(path: Path, base: dict[str, dict] | None = None) -> list[QAItem]:
     if not path.exists():
         raise RagError(f"eval file {path} does not exist")
     items: list[QAItem] = []
@@ -57,17 +102,11 @@ def load_qa(path: Path) -> list[QAItem]:
             continue
         try:
             d = json.loads(line)
-            item = QAItem(
-                id=str(d["id"]),
-                lang=d["lang"],
-                question=d["question"],
-                answers=tuple(d["answers"]),
-                doc=d.get("doc"),
-                evidence=d.get("evidence"),
-                kind=d["kind"],
-                match=d.get("match", "any"),
-                note=d.get("note"),
-            )
+            if base is not None:
+                if str(d.get("id")) not in base:
+                    raise KeyError(f"id {d.get('id')!r} is not in the base set")
+                d = base[str(d["id"])] | d
+            item = _item(d)
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise RagError(f"{path}:{n}: not a valid eval item ({e.__class__.__name__}: {e})") from e
         problems = []
@@ -79,8 +118,10 @@ def load_qa(path: Path) -> list[QAItem]:
             problems.append("match must be any or all")
         if (item.kind == "unanswerable") == item.answerable:
             problems.append("unanswerable items, and only they, have no answers")
-        if item.answerable and not (item.doc and item.evidence):
-            problems.append("answerable items need doc and evidence")
+        if item.answerable and not item.doc:
+            problems.append("answerable items need doc")
+        if item.page is not None and (not isinstance(item.page, int) or item.page < 1):
+            problems.append("page must be a positive integer")
         if item.id in seen:
             problems.append(f"duplicate id {item.id}")
         if problems:
@@ -91,23 +132,80 @@ def load_qa(path: Path) -> list[QAItem]:
 
 
 @dataclass(frozen=True)
+class EvalSet:
+    name: str
+    qa: Path
+    corpus: Path
+    items: list[QAItem]
+
+
+def load_set(folder: Path, corpus: Path | None = None) -> EvalSet:
+    """DIR/qa.jsonl plus its documents: `corpus` if given, else DIR/pdfs, DIR/corpus, or the
+    `corpus` path in DIR/set.toml (relative to DIR)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RagError(f"eval set {folder} is not a folder (it needs qa.jsonl and the documents)")
+    qa = folder / "qa.jsonl"
+    config: dict = {}
+    if (folder / "set.toml").exists():
+        try:
+            config = tomllib.loads((folder / "set.toml").read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise RagError(f"{folder / 'set.toml'}: not valid TOML ({e})") from e
+    if corpus is None:
+        if config.get("corpus"):
+            corpus = (folder / config["corpus"]).resolve()
+        for candidate in (folder / "pdfs", folder / "corpus"):
+            if corpus is None and candidate.is_dir():
+                corpus = candidate
+    if corpus is None or not Path(corpus).is_dir():
+        raise RagError(f"eval set {folder}: no documents (expected {folder}/pdfs, {folder}/corpus or corpus = … in set.toml)")
+    items = load_qa(qa, _base_items(folder, config))
+    return EvalSet(folder.resolve().name, qa, Path(corpus), items)
+
+
+def _base_items(folder: Path, config: dict) -> dict[str, dict] | None:
+    """A translated set names its `base` set and gives only id, lang and question; the rest
+    (answers, doc, page, evidence) comes from the base item whose id is this id minus
+    `base_id_suffix`."""
+    if not config.get("base"):
+        return None
+    path = (folder / config["base"]).resolve()
+    if not path.exists():
+        raise RagError(f"eval set {folder}: base set {path} does not exist")
+    suffix = config.get("base_id_suffix", "")
+    base = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            base[f"{d['id']}{suffix}"] = d
+    return base
+
+
+@dataclass(frozen=True)
 class ItemResult:
     id: str
     lang: str
     kind: str
+    context_type: str
     question: str
     expected: tuple[str, ...]
     got: str
-    answerable_got: bool
-    rank: int | None  # rank of the first relevant chunk in the top 10
-    success: dict[str, float]  # hit@1/5/10 and rr, from trec_eval; empty for unanswerable items
-    answer_correct: bool | None
+    answer_type: str
+    grounded: bool
+    rank: int | None  # rank of the first relevant passage in the retrieved list
+    page: int | None  # the target page, when the set gives one
+    page_rank: int | None  # rank of the first passage on the target page (or holding the evidence)
+    answer_correct: bool | None  # None for unanswerable items
+    full_correct: bool | None
+    wrong: bool  # a short answer that is wrong (any short answer, for unanswerable items)
+    refused: bool
+    citation_hit: bool | None
     unanswerable_correct: bool | None
-    citation_precision: float | None
     top_citation: str
 
 
-def _contains(haystack: str, answers: tuple[str, ...], match: str) -> bool:
+def contains(haystack: str, answers: tuple[str, ...], match: str) -> bool:
     """`any`: one accepted form is present. `all`: every distinct value is present in
     one of its forms (forms of one value differ only by width or thousands commas)."""
     h = key(haystack)
@@ -122,130 +220,176 @@ def _contains(haystack: str, answers: tuple[str, ...], match: str) -> bool:
     return all(classes.values()) if match == "all" else any(classes.values())
 
 
-def first_sentence(answer: str) -> str:
-    return re.split(r"(?<=。)|\s\[\d+\]", answer, maxsplit=1)[0]
+def short_part(answer: Answer) -> str:
+    """What answer accuracy reads: the short answer, else the answer's first 160 characters."""
+    if answer.short_answer:
+        return answer.short_answer
+    return key(answer.answer)[:SHORT_CHARS]
+
+
+def refused(answer: Answer) -> bool:
+    return answer.answer_type == "none"
 
 
 def judge_answer(item: QAItem, answer: Answer) -> bool:
-    if not answer.answerable:
+    return not refused(answer) and contains(short_part(answer), item.answers, item.match)
+
+
+def judge_full(item: QAItem, answer: Answer) -> bool:
+    return not refused(answer) and contains(f"{answer.short_answer or ''} {answer.answer}", item.answers, item.match)
+
+
+def judge_wrong(item: QAItem, answer: Answer) -> bool:
+    if not answer.short_answer:
         return False
-    candidates = [answer.short_answer or "", first_sentence(answer.answer)]
-    return any(_contains(c, item.answers, item.match) for c in candidates if c)
+    return not item.answerable or not contains(answer.short_answer, item.answers, item.match)
 
 
 def judge_unanswerable(answer: Answer) -> bool:
-    return not answer.answerable and not answer.short_answer
+    return refused(answer) and not answer.short_answer
 
 
-def citation_precision(item: QAItem, answer: Answer) -> float | None:
-    if not answer.citations:
-        return 0.0
-    good = 0
+def citation_hit(item: QAItem, answer: Answer) -> bool:
     for c in answer.citations:
-        if (item.evidence and key(item.evidence) in key(c.text)) or _contains(c.text, item.answers, "any"):
-            good += 1
-    return good / len(answer.citations)
+        if (item.evidence and key(item.evidence) in key(c.text)) or contains(c.text, item.answers, item.match):
+            return True
+    return False
 
 
-def _relevant(item: QAItem, rag: Rag) -> set[str]:
-    chunks = [c for c in rag.index.chunks if c.doc_id == item.doc]
-    rel = {c.chunk_id for c in chunks if _contains(c.text, item.answers, "any")}
-    if not rel and item.evidence:
-        rel = {c.chunk_id for c in chunks if key(item.evidence) in key(c.text)}
-    return rel
+def _holds_answer(item: QAItem, text: str) -> bool:
+    return bool(item.evidence and key(item.evidence) in key(text)) or contains(text, item.answers, "any")
+
+
+def _ranks(item: QAItem, hits: list[Hit]) -> tuple[int | None, int | None]:
+    """Rank of the first relevant passage and of the first passage on the target page."""
+    rank = page_rank = None
+    for h in hits:
+        c = h.chunk
+        if c.doc_id != item.doc:
+            continue
+        holds = _holds_answer(item, c.text)
+        if rank is None and holds:
+            rank = h.rank
+        if page_rank is None and item.page is not None and (c.page == item.page or holds):
+            page_rank = h.rank
+    return rank, page_rank
 
 
 @dataclass(frozen=True)
 class EvalReport:
+    name: str
     items: list[ItemResult]
     metrics: dict[str, float]
-    by_kind: dict[str, dict[str, float]]
-    by_lang: dict[str, dict[str, float]]
+    groups: dict[str, dict[str, dict[str, float]]]  # by_kind / by_context / by_lang -> group -> metrics
     meta: dict
+
+    @property
+    def by_kind(self) -> dict[str, dict[str, float]]:
+        return self.groups["by_kind"]
+
+    @property
+    def by_lang(self) -> dict[str, dict[str, float]]:
+        return self.groups["by_lang"]
 
 
 def _mean(values: list[float]) -> float:
     return round(sum(values) / len(values), 4) if values else float("nan")
 
 
+def _hit(ranks: list[int | None], k: int) -> float:
+    return _mean([float(r is not None and r <= k) for r in ranks])
+
+
 def summarize(results: list[ItemResult]) -> dict[str, float]:
     ans = [r for r in results if r.answer_correct is not None]
     una = [r for r in results if r.unanswerable_correct is not None]
-    cp = [r.citation_precision for r in ans if r.citation_precision is not None]
-    return {
+    paged = [r.page_rank for r in ans if r.page is not None]
+    ranks = [r.rank for r in ans]
+    out = {
         "n": len(results),
         "n_answerable": len(ans),
         "n_unanswerable": len(una),
-        "hit@1": _mean([r.success["success_1"] for r in ans]),
-        "hit@5": _mean([r.success["success_5"] for r in ans]),
-        "hit@10": _mean([r.success["success_10"] for r in ans]),
-        "mrr": _mean([r.success["recip_rank"] for r in ans]),
         "answer_accuracy": _mean([float(bool(r.answer_correct)) for r in ans]),
-        "citation_precision": _mean(cp),
+        "full_answer_accuracy": _mean([float(bool(r.full_correct)) for r in ans]),
+        "wrong_answer_rate": _mean([float(r.wrong) for r in results]),
+        "refusal_rate": _mean([float(r.refused) for r in ans]),
+        "citation_hit": _mean([float(bool(r.citation_hit)) for r in ans]),
         "unanswerable_accuracy": _mean([float(bool(r.unanswerable_correct)) for r in una]),
-        "false_not_found": sum(1 for r in ans if not r.answerable_got),
+        "hit@1": _hit(ranks, 1),
+        "hit@5": _hit(ranks, 5),
+        "hit@10": _hit(ranks, 10),
+        "mrr": _mean([1.0 / r if r else 0.0 for r in ranks]),
     }
+    if paged:
+        out |= {
+            "page_hit@1": _hit(paged, 1),
+            "page_hit@5": _hit(paged, 5),
+            "page_hit@10": _hit(paged, 10),
+            "page_mrr": _mean([1.0 / r if r else 0.0 for r in paged]),
+        }
+    return out
 
 
-def evaluate(rag: Rag, items: list[QAItem], k: int = 10) -> EvalReport:
-    import pytrec_eval
-
+def evaluate(rag: Rag, items: list[QAItem], name: str = "eval", progress=None) -> EvalReport:
     started = time.perf_counter()
-    qrels: dict[str, dict[str, int]] = {}
-    runs: dict[str, dict[str, float]] = {}
-    answers: dict[str, Answer] = {}
-    ranks: dict[str, int | None] = {}
-    for item in items:
-        hits = rag.search(item.question, k=k)
-        answers[item.id] = rag.ask(item.question)
-        if not item.answerable:
-            continue
-        rel = _relevant(item, rag)
-        # trec_eval needs a judged document per query: an impossible id stands in when none qualifies
-        qrels[item.id] = {cid: 1 for cid in rel} or {"__no_relevant_chunk__": 1}
-        runs[item.id] = {h.chunk.chunk_id: 1.0 / h.rank for h in hits} or {"__nothing__": 0.0}
-        ranks[item.id] = next((h.rank for h in hits if h.chunk.chunk_id in rel), None)
-    per_query = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank", "success.1,5,10"}).evaluate(runs) if qrels else {}
     results = []
-    for item in items:
-        a = answers[item.id]
+    for n, item in enumerate(items):
+        if progress:
+            progress(n, len(items))
+        turn = rag.run(item.question, history=list(item.history), depth=RETRIEVAL_DEPTH)
+        a = turn.answer
+        rank, page_rank = _ranks(item, turn.hits) if item.answerable else (None, None)
         top = a.citations[0] if a.citations else None
         results.append(
             ItemResult(
                 id=item.id,
                 lang=item.lang,
                 kind=item.kind,
+                context_type=item.context_type or "",
                 question=item.question,
                 expected=item.answers,
-                got=a.short_answer or first_sentence(a.answer),
-                answerable_got=a.answerable,
-                rank=ranks.get(item.id),
-                success=per_query.get(item.id, {}),
+                got=a.short_answer or a.answer[:SHORT_CHARS],
+                answer_type=a.answer_type,
+                grounded=a.grounded,
+                rank=rank,
+                page=item.page,
+                page_rank=page_rank,
                 answer_correct=judge_answer(item, a) if item.answerable else None,
+                full_correct=judge_full(item, a) if item.answerable else None,
+                wrong=judge_wrong(item, a),
+                refused=refused(a),
+                citation_hit=citation_hit(item, a) if item.answerable else None,
                 unanswerable_correct=None if item.answerable else judge_unanswerable(a),
-                citation_precision=citation_precision(item, a) if item.answerable else None,
                 top_citation=(
                     f"{top.doc_id}{f' p.{top.page}' if top.page else ''}: {' '.join(top.text.split())[:80]}" if top else ""
                 ),
             )
         )
-    groups = {"by_kind": defaultdict(list), "by_lang": defaultdict(list)}
+    if progress:
+        progress(len(items), len(items))
+    groups: dict[str, dict[str, list[ItemResult]]] = {"by_kind": defaultdict(list), "by_lang": defaultdict(list)}
+    if any(r.context_type for r in results):
+        groups["by_context"] = defaultdict(list)
     for r in results:
         groups["by_kind"][r.kind].append(r)
         groups["by_lang"][r.lang].append(r)
+        if "by_context" in groups:
+            groups["by_context"][r.context_type or "-"].append(r)
     info = rag.info()
     meta = {
+        "set": name,
         "model": info["model"],
         "index_built_at": info["built_at"],
         "chunks": info["chunks"],
+        "documents": len(info["documents"]),
         "settings": {"top_k": rag.settings.top_k, "rrf_k": rag.settings.rrf_k, "chunk_chars": rag.settings.chunk_chars},
         "seconds": round(time.perf_counter() - started, 1),
     }
     return EvalReport(
+        name,
         results,
         summarize(results),
-        {k2: summarize(v) for k2, v in sorted(groups["by_kind"].items())},
-        {k2: summarize(v) for k2, v in sorted(groups["by_lang"].items())},
+        {g: {k: summarize(v) for k, v in sorted(members.items())} for g, members in groups.items()},
         meta,
     )
 
@@ -256,16 +400,38 @@ def load_thresholds(path: Path = DEFAULT_THRESHOLDS) -> dict[str, float]:
     return json.loads(path.read_text())
 
 
+# metrics where lower is better: their threshold is a ceiling
+CEILINGS = ("wrong_answer_rate", "refusal_rate")
+
+
 def check_thresholds(metrics: dict[str, float], thresholds: dict[str, float]) -> list[str]:
-    """The regressions: each guarded metric that fell below its recorded floor."""
-    return [
-        f"{name} {metrics[name]:.3f} is below the threshold {floor:.3f}"
-        for name, floor in thresholds.items()
-        if name in metrics and metrics[name] < floor
-    ]
+    """The regressions: each guarded metric that fell below its floor (or rose above its ceiling)."""
+    problems = []
+    for name, limit in thresholds.items():
+        if name not in metrics:
+            continue
+        if name in CEILINGS and metrics[name] > limit:
+            problems.append(f"{name} {metrics[name]:.3f} is above the ceiling {limit:.3f}")
+        elif name not in CEILINGS and metrics[name] < limit:
+            problems.append(f"{name} {metrics[name]:.3f} is below the threshold {limit:.3f}")
+    return problems
 
 
-_COLUMNS = ("n", "hit@1", "hit@5", "hit@10", "mrr", "answer_accuracy", "citation_precision", "unanswerable_accuracy")
+_COLUMNS = (
+    ("n", "n"),
+    ("answer_accuracy", "answer"),
+    ("full_answer_accuracy", "full"),
+    ("wrong_answer_rate", "wrong"),
+    ("refusal_rate", "refused"),
+    ("citation_hit", "cite hit"),
+    ("unanswerable_accuracy", "unans."),
+    ("hit@1", "hit@1"),
+    ("hit@5", "hit@5"),
+    ("mrr", "MRR"),
+    ("page_hit@1", "page@1"),
+    ("page_hit@5", "page@5"),
+    ("page_mrr", "page MRR"),
+)
 
 
 def _fmt(v) -> str:
@@ -275,21 +441,24 @@ def _fmt(v) -> str:
 
 
 def table(report: EvalReport) -> str:
-    head = "| group | " + " | ".join(_COLUMNS) + " |"
-    lines = [head, "|" + "---|" * (len(_COLUMNS) + 1)]
+    cols = [(k, label) for k, label in _COLUMNS if k in report.metrics]
+    lines = ["| group | " + " | ".join(label for _, label in cols) + " |", "|" + "---|" * (len(cols) + 1)]
     rows = [("overall", report.metrics)]
-    rows += [(f"kind={k}", v) for k, v in report.by_kind.items()]
-    rows += [(f"lang={k}", v) for k, v in report.by_lang.items()]
+    for group, members in report.groups.items():
+        prefix = group.removeprefix("by_")
+        rows += [(f"{prefix}={k}", v) for k, v in members.items()]
     for name, m in rows:
-        lines.append(f"| {name} | " + " | ".join(_fmt(m[c]) for c in _COLUMNS) + " |")
+        lines.append(f"| {name} | " + " | ".join(_fmt(m.get(c, float("nan"))) for c, _ in cols) + " |")
     return "\n".join(lines)
 
 
 def failures_markdown(report: EvalReport) -> str:
-    out = ["| id | kind | lang | question | expected | got | rank | top citation |", "|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| id | kind | lang | question | expected | got | type | rank | top citation |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in report.items:
-        failed = r.answer_correct is False or r.unanswerable_correct is False
-        if not failed:
+        if r.answer_correct is not False and r.unanswerable_correct is not False:
             continue
         cells = [
             r.id,
@@ -298,6 +467,7 @@ def failures_markdown(report: EvalReport) -> str:
             r.question,
             " / ".join(r.expected[:3]) or "(not in documents)",
             r.got,
+            r.answer_type + (" WRONG" if r.wrong else ""),
             str(r.rank or "–"),
             r.top_citation,
         ]
@@ -307,34 +477,31 @@ def failures_markdown(report: EvalReport) -> str:
 
 def write_report(report: EvalReport, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    md = out_dir / "eval.md"
+    stem = "eval" if report.name == "eval" else f"eval-{report.name}"
+    md = out_dir / f"{stem}.md"
     md.write_text(
-        "# Eval report\n\n"
-        f"Model `{report.meta['model']['id']}`, {report.meta['chunks']} chunks, index built {report.meta['index_built_at']}, "
-        f"settings {report.meta['settings']}, {report.meta['seconds']} s.\n\n"
-        "Retrieval columns count answerable questions only; unanswerable_accuracy counts the others.\n\n"
+        f"# Eval report: {report.name}\n\n"
+        f"Model `{report.meta['model']['id']}`, {report.meta['documents']} documents, {report.meta['chunks']} chunks, "
+        f"index built {report.meta['index_built_at']}, settings {report.meta['settings']}, {report.meta['seconds']} s.\n\n"
+        "answer: the short answer (or the answer's first 160 characters) holds the keys; full: the whole answer does; "
+        "wrong: a short answer that is wrong; refused: answerable but answered 'no passage states this'; "
+        "cite hit: a cited passage holds the evidence or keys; retrieval columns count answerable questions.\n\n"
         + table(report)
         + "\n\n## Failing questions\n\n"
         + failures_markdown(report)
         + "\n",
         encoding="utf-8",
     )
-    js = out_dir / "eval.json"
+    js = out_dir / f"{stem}.json"
     js.write_text(
         json.dumps(
-            {
-                "metrics": report.metrics,
-                "by_kind": report.by_kind,
-                "by_lang": report.by_lang,
-                "meta": report.meta,
-                "items": [asdict(r) for r in report.items],
-            },
+            {"metrics": report.metrics, **report.groups, "meta": report.meta, "items": [asdict(r) for r in report.items]},
             ensure_ascii=False,
             indent=1,
         ),
         encoding="utf-8",
     )
-    png = out_dir / "eval.png"
+    png = out_dir / f"{stem}.png"
     _chart(report, png)
     return [md, js, png]
 
@@ -345,18 +512,21 @@ def _chart(report: EvalReport, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = ("hit@5", "mrr", "answer_accuracy", "citation_precision")
-    groups = [k for k, v in report.by_kind.items() if v["n_answerable"]] + list(report.by_lang)
-    data = {**{k: report.by_kind[k] for k in report.by_kind}, **report.by_lang}
-    fig, ax = plt.subplots(figsize=(10, 4))
+    metrics = ("answer_accuracy", "full_answer_accuracy", "wrong_answer_rate", "citation_hit")
+    data = {k: v for members in report.groups.values() for k, v in members.items() if v["n_answerable"]}
+    groups = list(data)
+    fig, ax = plt.subplots(figsize=(max(8, len(groups) * 0.9), 4))
     width = 0.8 / len(metrics)
     for i, m in enumerate(metrics):
         ax.bar([x + i * width for x in range(len(groups))], [data[g][m] for g in groups], width, label=m)
-    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(groups))], groups, rotation=20)
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(groups))], groups, rotation=30, ha="right")
     ax.set_ylim(0, 1)
-    una = report.metrics["unanswerable_accuracy"]
-    ax.set_title(f"eval: overall answer accuracy {report.metrics['answer_accuracy']:.2f}, unanswerable {una:.2f}")
-    ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    m = report.metrics
+    ax.set_title(
+        f"{report.name}: answer {m['answer_accuracy']:.2f}, full {m['full_answer_accuracy']:.2f}, "
+        f"wrong {m['wrong_answer_rate']:.2f}, cite hit {m['citation_hit']:.2f}"
+    )
+    ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.3))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -4,7 +4,7 @@ load the model and the index once, then search and ask many times."""
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from rag.answer import Answerer, ExtractiveAnswerer
@@ -15,6 +15,15 @@ from rag.question import understand
 from rag.search import MAX_QUESTION_CHARS, Searcher, parse_query
 from rag.settings import Settings
 from rag.types import Answer, Hit
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question answered: what was retrieved (best first) and the answer."""
+
+    question: str
+    hits: list[Hit]
+    answer: Answer
 
 
 class Rag:
@@ -74,11 +83,21 @@ class Rag:
         self, question: str, prefecture: str | None = None, doc_id: str | None = None, history: list[str] | None = None
     ) -> Answer:
         """Answer `question`; `history` holds the earlier questions of the conversation, oldest first."""
+        return self.run(question, prefecture, doc_id, history).answer
+
+    def run(
+        self,
+        question: str,
+        prefecture: str | None = None,
+        doc_id: str | None = None,
+        history: list[str] | None = None,
+        depth: int | None = None,
+    ) -> Turn:
         searcher = self.searcher
         parse_query(question)  # validates the question as asked
         frame = understand(question, [h for h in (history or []) if h and h.strip()])
         query = parse_query(frame.search_text[:MAX_QUESTION_CHARS])
-        k = self.settings.top_k
+        k = max(self.settings.top_k, depth or 0)
         hits: list[Hit] = []
         if (
             prefecture is None
@@ -90,7 +109,12 @@ class Rag:
             hits = searcher.search(query, k, frame.prefectures[0])
         if not hits:
             hits = searcher.search(query, k, prefecture, doc_id)
-        return self.answerer.answer(frame, hits, searcher.index)
+        answer = self.answerer.answer(frame, hits[: self.settings.top_k], searcher.index)
+        if not answer.answerable:
+            answer = replace(answer, answer_type="none")
+        elif answer.short_answer:
+            answer = replace(answer, answer_type="value")
+        return Turn(question, hits, answer)
 
     def info(self) -> dict:
         index = self.index

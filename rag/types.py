@@ -87,3 +87,5 @@ class Answer:
     answerable: bool
     citations: tuple[Citation, ...] = field(default_factory=tuple)
     notes: tuple[str, ...] = ()
+    answer_type: str = "passage"  # value | date | name | list | passage | none
+    grounded: bool = False  # one cited span states the short answer for everything the question asks
