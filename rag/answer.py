@@ -1,313 +1,462 @@
-"""Extractive answers: the short answer first, then the cited passages it came from.
+"""Extractive answers that say only what a cited span states.
 
-No generative model is available offline, so every statement is text read from a
-cited passage: a structured fact (an indicator's target, a budget line) when one
-matches the question, else the best sentence of the top passages. `Answerer` is the
-seam where a generator can be added later without touching retrieval.
+No generative model is available offline, so every statement is text read from a cited
+passage. The reader decides between four kinds of answer (`Answer.answer_type`):
+
+- value / date / name / list: a short answer, given only when one cited span satisfies
+  everything the question states — its subject (topic words, in the documents' words),
+  the fiscal year, the prefecture (asked or filtered), the measure (目標 / 実績 / 予算) and
+  the kind of value (an amount, a rate, a count, a date); `grounded` is then true;
+- passage: the one to three sentences that best cover the question, in document order,
+  each cited (procedures, explanations, and figures the passages do not pin down);
+- none: no passage states it; the closest passages follow as related reading.
+
+`Answerer` is the seam where a generator can be added without touching retrieval.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
-from rag.eras import era_western_label, years_in
-from rag.facts import Fact
-from rag.index import Index
-from rag.normalize import normalize_for_matching
-from rag.prefectures import ENGLISH
-from rag.question import Frame
-from rag.tokenize import tokenize
-from rag.types import Answer, Citation, Hit
+import numpy as np
 
-_UNIT_SPLIT = re.compile(r"(?<=[。！？!?])|\n")
-_VALUE = re.compile(
-    r"(?<![0-9A-Za-z.\-])[0-9][0-9,]*(?:\.[0-9]+)?\s*(?:%|件|人|千円|百万円|億円|万円|円|所属|市町村|団体|室|手続|か所|箇所|社|時間|回|倍|本)?"
+from rag import phrasing
+from rag.catalog import Catalog, units_of
+from rag.eras import era_western_label, year_mentions, years_in
+from rag.facts import Fact
+from rag.query import Query
+from rag.sentences import Sentence, is_heading_like, score_sentences, share, topic_weights
+from rag.types import Answer, Citation, Hit
+from rag.vocab import (
+    DATE,
+    DATE_RANGE,
+    LAW_NUMBER,
+    FACT_GENERIC,
+    MEASURE_IN_TEXT,
+    NUMERIC_EXPECTS,
+    VALUE,
+    Expect,
+    Measure,
+    value_pattern,
 )
-_VALUE_QUESTION = re.compile(
-    r"(?i)目標|実績|予算|いくら|何件|何人|何%|何パーセント|何手続|何名|割合|率|数|額|how (many|much)|target|actual|result|budget|rate|percent|number|amount|value"
-)
-_WHEN = re.compile(r"(?i)いつ|何年|何月|when|which (?:fiscal )?year|what year|by which|what period|期間")
-_DATE = re.compile(
-    r"(?:令和|平成|昭和)\s*(?:[0-9]{1,2}|元)\s*(?:[(（][0-9]{4}[)）])?\s*年度?(?:\s*[0-9]{1,2}\s*月(?:\s*[0-9]{1,2}\s*日)?(?:中旬|上旬|下旬)?)?(?:末)?"
-    r"|[0-9]{4}\s*年度?(?:\s*[0-9]{1,2}\s*月(?:\s*[0-9]{1,2}\s*日)?)?"
-    r"|[0-9]{1,2}\s*月(?:\s*[0-9]{1,2}\s*日|中旬|上旬|下旬)?(?:\s*[～~]\s*[0-9]{1,2}\s*月)?"
-)
-_MEASURE_JA = {"target": "目標", "actual": "実績", "budget": "予算額"}
-_MEASURE_EN = {"target": "target", "actual": "actual", "budget": "budget"}
-# words that say what kind of figure, not which indicator: they must not tie a question to a fact
-_FACT_GENERIC = frozenset("予算 事業 費 経費 目標 実績 年度 県 数 率 割合 件 件数 値".split())
-MIN_FACT_MATCH = 0.3
+
+MAX_CITATIONS = 3
+SUBJECT_MIN = 0.5  # share of the topic (idf-weighted) a span must hold to be about the question
+FACT_MIN = 0.5  # share of the topic an indicator's name must hold to answer with its fact
+RELEVANT_MIN = 0.25  # below this share of the topic, no sentence is close enough to quote as an answer
 
 
 class Answerer(Protocol):
-    def answer(self, frame: Frame, hits: list[Hit], index: Index) -> Answer: ...
+    def answer(self, query: Query, hits: list[Hit], catalog: Catalog, query_vector: np.ndarray | None = None) -> Answer: ...
 
 
 @dataclass(frozen=True)
-class _Unit:
+class _Quote:
+    """A span of a passage the answer rests on."""
+
     hit: Hit
-    start: int  # span in the hit's original chunk text
+    start: int
     end: int
-    text: str
-    score: float
 
 
-def _units(hit: Hit) -> list[tuple[int, int, str]]:
-    """Sentences (or table lines) of a passage, found on the repaired text and
-    returned as spans of the original."""
-    original = hit.chunk.text
-    nt = normalize_for_matching(original)
-    text = nt.text
+def _citations(
+    quotes: list[_Quote], hits: list[Hit], catalog: Catalog, limit: int = MAX_CITATIONS
+) -> tuple[tuple[Citation, ...], dict[str, int]]:
+    """Cited passages: those the answer quotes first (numbered in order of use), then the
+    other top passages as further reading, up to `limit` (more when the answer needs them)."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    order: list[Hit] = []
+    for q in quotes:
+        if q.hit.chunk.chunk_id not in spans:
+            order.append(q.hit)
+        spans.setdefault(q.hit.chunk.chunk_id, []).append((q.start, q.end))
+    for h in hits:
+        if len(order) >= max(limit, len(spans)):
+            break
+        if h.chunk.chunk_id not in {o.chunk.chunk_id for o in order}:
+            order.append(h)
     out = []
-    pos = 0
-    bounds = [(m.start() if m.group() == "\n" else m.end(), m.end()) for m in _UNIT_SPLIT.finditer(text)]
-    bounds.append((len(text), len(text)))
-    for end, nxt in bounds:
-        if end > pos and text[pos:end].strip():
-            s, e = nt.span_in_original(pos, end)
-            out.append((s, e, original[s:e]))
-        pos = max(pos, nxt)
-    return out
+    for n, h in enumerate(order, start=1):
+        rec = catalog.documents[h.chunk.doc_id]
+        out.append(
+            Citation(
+                n=n,
+                doc_id=h.chunk.doc_id,
+                title=rec.title,
+                prefecture=rec.prefecture,
+                page=h.chunk.page,
+                text=h.chunk.text,
+                score=round(h.score, 6),
+                chunk_id=h.chunk.chunk_id,
+                highlights=tuple(sorted(set(spans.get(h.chunk.chunk_id, [])))),
+            )
+        )
+    return tuple(out), {c.chunk_id: c.n for c in out}
+
+
+def _hit_for(chunk_id: str, hits: list[Hit], catalog: Catalog) -> Hit:
+    for h in hits:
+        if h.chunk.chunk_id == chunk_id:
+            return h
+    chunk = catalog.chunk(chunk_id)
+    rec = catalog.documents[chunk.doc_id]
+    return Hit(len(hits) + 1, 1.0, chunk, rec.title, rec.prefecture)
 
 
 def _one_line(text: str) -> str:
-    """A sentence that a PDF wrapped over lines, shown on one line."""
-    return re.sub(
-        r"\s*\n\s*", lambda m: "" if m.start() and re.match(r"[^\x00-\x7f]", text[m.start() - 1]) else " ", text.strip()
-    )
+    return re.sub(r"\s*\n\s*", " ", text.strip())
 
 
-def _citation(n: int, hit_or_chunk, index: Index, score: float, highlights: list[tuple[int, int]]) -> Citation:
-    chunk = hit_or_chunk.chunk if isinstance(hit_or_chunk, Hit) else hit_or_chunk
-    rec = index.documents[chunk.doc_id]
-    return Citation(
-        n=n,
-        doc_id=chunk.doc_id,
-        title=rec.title,
-        prefecture=rec.prefecture,
-        page=chunk.page,
-        text=chunk.text,
-        score=round(score, 6),
-        chunk_id=chunk.chunk_id,
-        highlights=tuple(sorted(set(highlights))),
-    )
+def _none(query: Query, text: str, hits: list[Hit], catalog: Catalog, notes: tuple[str, ...] = (), lead: list[Sentence] = ()) -> Answer:
+    """No passage states it: say so, then the closest passages (their best sentence quoted)."""
+    quotes = [_Quote(s.hit, s.unit.start, s.unit.end) for s in lead[:1]]
+    citations, n_of = _citations(quotes, hits, catalog)
+    parts = [text]
+    if citations:
+        label = phrasing.RELATED[query.lang]
+        refs = []
+        for c in citations:
+            where = phrasing.where(query.lang, c.prefecture, c.title, c.page)
+            quoted = next((s.text for s in lead[:1] if s.chunk_id == c.chunk_id), None)
+            refs.append(f"{where}{f'「{_clip(quoted)}」' if quoted else ''} [{c.n}]")
+        parts.append(f"{label}: " + " / ".join(refs))
+    return Answer(query.question, " ".join(parts), None, False, citations, notes, answer_type="none", grounded=False)
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    text = _one_line(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ExtractiveAnswerer:
-    def __init__(self, max_citations: int = 3) -> None:
+    def __init__(self, max_citations: int = MAX_CITATIONS) -> None:
         self.max_citations = max_citations
 
-    # ---- not found -------------------------------------------------------------------
-    def _not_covered(self, frame: Frame, hits: list[Hit], index: Index) -> Answer | None:
-        indexed = index.prefectures
-        missing = [p for p in frame.prefectures if p not in indexed]
-        if missing and not any(p in indexed for p in frame.prefectures):
-            names = "、".join(missing)
-            text = (
-                f"The indexed documents do not cover {names} ({', '.join(ENGLISH[p] for p in missing)}). Indexed: {'、'.join(indexed) or 'none'}."
-                if frame.lang == "en"
-                else f"{names}の文書は索引にありません（索引にある都道府県：{'、'.join(indexed) or 'なし'}）。"
-            )
-            return Answer(frame.question, text, None, False, self._related(hits, index), ("prefecture not in corpus",))
-        if frame.years:
-            covered = {y for h in hits for y in h.chunk.years} | {f.year for f in index.facts}
-            if not set(frame.years) & covered:
-                years = "、".join(era_western_label(y) for y in frame.years)
-                text = (
-                    f"The documents found do not mention {', '.join(f'FY{y}' for y in frame.years)} ({years})."
-                    if frame.lang == "en"
-                    else f"見つかった文書には{years}の記載がありません。"
-                )
-                return Answer(frame.question, text, None, False, self._related(hits, index), ("year not covered",))
+    # ---- the one entry point ----------------------------------------------------------------
+    def answer(
+        self,
+        query: Query,
+        hits: list[Hit],
+        catalog: Catalog,
+        query_vector: np.ndarray | None = None,
+    ) -> Answer:
+        if query.dangling:
+            return Answer(query.question, phrasing.dangling(query.lang), None, False, (), ("refers to nothing",), "none", False)
+        refused = self._not_covered(query, hits, catalog)
+        if refused is not None:
+            return refused
+        numeric = query.expects in NUMERIC_EXPECTS or query.expects == Expect.DIFFERENCE
+        if numeric and not query.topic:
+            return _none(query, phrasing.no_subject(query.lang), hits, catalog, ("no subject",))
+        if query.measure is not None and numeric:
+            facts = self._matching_facts(query, catalog)
+            if facts:
+                return self._fact_answer(query, facts, hits, catalog)
+        sentences = score_sentences(query, hits, catalog, query_vector)
+        if not sentences:
+            return _none(query, phrasing.NOT_FOUND[query.lang], hits, catalog, ("nothing retrieved",))
+        best = sentences[0]
+        if query.topic and best.context < RELEVANT_MIN and best.coverage < RELEVANT_MIN:
+            return _none(query, phrasing.NOT_FOUND[query.lang], hits, catalog, ("no passage is about the question",), sentences)
+        if numeric or query.expects in (Expect.DATE, Expect.PERIOD):
+            grounded = self._grounded_value(query, sentences, catalog)
+            if grounded is not None:
+                return self._value_answer(query, grounded, hits, catalog)
+            if query.measure is not None:
+                missing = self._other_measure(query, catalog, hits)
+                if missing is not None:
+                    return missing
+            if query.years and not any(set(query.years) & set(years_in(s.text)) for s in sentences[:8]):
+                return _none(query, phrasing.not_covered_year(query.lang, list(query.years)), hits, catalog, ("year not stated",), sentences)
+        if query.expects == Expect.LIST:
+            listed = self._list_answer(query, sentences, hits, catalog)
+            if listed is not None:
+                return listed
+        return self._passage_answer(
+            query, sentences, hits, catalog, note_unpinned=numeric or query.expects in (Expect.DATE, Expect.PERIOD)
+        )
+
+    # ---- refusals ---------------------------------------------------------------------------
+    def _not_covered(self, query: Query, hits: list[Hit], catalog: Catalog) -> Answer | None:
+        indexed = catalog.prefectures
+        asked = [query.scope.prefecture] if query.scope.prefecture else list(query.prefectures)
+        missing = [p for p in asked if p not in indexed]
+        if missing and not any(p in indexed for p in asked):
+            return _none(query, phrasing.not_covered_prefecture(query.lang, missing, indexed), hits, catalog, ("prefecture not in corpus",))
         if not hits:
-            text = (
-                "No passage in the indexed documents matches this question."
-                if frame.lang == "en"
-                else "該当する記述が見つかりませんでした。"
-            )
-            return Answer(frame.question, text, None, False)
+            return _none(query, phrasing.NOT_FOUND[query.lang], hits, catalog, ("nothing retrieved",))
+        if query.years:
+            covered = {y for h in hits for y in h.chunk.years} | {
+                f.year for f in catalog.facts if self._in_scope(query, f.doc_id, catalog)
+            }
+            if not set(query.years) & covered:
+                return _none(query, phrasing.not_covered_year(query.lang, list(query.years)), hits, catalog, ("year not covered",))
         return None
 
-    def _related(self, hits: list[Hit], index: Index) -> tuple[Citation, ...]:
-        return tuple(_citation(i, h, index, h.score, []) for i, h in enumerate(hits[: self.max_citations], start=1))
+    @staticmethod
+    def _in_scope(query: Query, doc_id: str, catalog: Catalog) -> bool:
+        if query.scope.doc_id and doc_id != query.scope.doc_id:
+            return False
+        want = query.prefecture
+        return not want or catalog.documents[doc_id].prefecture == want
 
-    # ---- facts -----------------------------------------------------------------------
-    def _matching_facts(self, frame: Frame, hits: list[Hit], index: Index) -> list[Fact]:
-        if not frame.measure or not frame.topic:
+    # ---- facts read at index time ---------------------------------------------------------
+    def _matching_facts(self, query: Query, catalog: Catalog) -> list[Fact]:
+        topic = topic_weights(query, catalog, skip=FACT_GENERIC)
+        if not topic or query.measure is None:
             return []
-        in_hits = {h.chunk.chunk_id for h in hits}
-        topic = set(frame.topic) - _FACT_GENERIC
-        if not topic:
-            return []
+        if len(query.years) > 1:
+            return []  # several years: a comparison, not one figure
+        candidates = (
+            [f for y in query.years for f in catalog.facts_for(query.measure.value, y)]
+            if query.years
+            else catalog.facts_for(query.measure.value)
+        )
         scored: list[tuple[float, Fact]] = []
-        for f in index.facts:
-            rec = index.documents[f.doc_id]
-            if frame.prefectures and rec.prefecture not in frame.prefectures:
+        for f in candidates:
+            if not self._in_scope(query, f.doc_id, catalog):
                 continue
-            if f.measure != frame.measure or (frame.years and f.year not in frame.years):
-                continue
-            words = set(tokenize(f"{f.indicator} {f.label or ''}")) - _FACT_GENERIC
-            overlap = len(topic & words) / len(topic)
-            if overlap >= MIN_FACT_MATCH:
-                scored.append((overlap + (0.1 if f.chunk_id in in_hits else 0.0), f))
+            overlap = share(topic, set(f.words) - FACT_GENERIC)
+            if overlap >= FACT_MIN:
+                scored.append((overlap, f))
         if not scored:
             return []
         best = max(s for s, _ in scored)
-        return [f for s, f in scored if s >= best - 1e-9]
+        facts = [f for s, f in scored if s >= best - 1e-9]
+        if not query.years and len({f.year for f in facts}) > 1:
+            return []  # no year asked and the indicator has several: the table, not one value
+        return facts
 
-    def _other_measure(self, frame: Frame, hits: list[Hit], index: Index) -> Answer | None:
-        """The table gives this indicator and year, but not what was asked (an actual for a
+    def _other_measure(self, query: Query, catalog: Catalog, hits: list[Hit]) -> Answer | None:
+        """The table gives this indicator and year, but not the measure asked (an actual for a
         future year, say): say so, with what it does give, instead of guessing."""
-        if frame.measure not in ("target", "actual") or not frame.years:
+        if query.measure not in (Measure.TARGET, Measure.ACTUAL) or len(query.years) != 1:
             return None
-        other = "target" if frame.measure == "actual" else "actual"
-        facts = self._matching_facts(Frame(**{**frame.__dict__, "measure": other}), hits, index)
+        other = Measure.ACTUAL if query.measure == Measure.TARGET else Measure.TARGET
+        facts = self._matching_facts(replace(query, measure=other), catalog)
         if not facts:
             return None
         f = facts[0]
-        chunk = index.chunk(f.chunk_id)
-        cite = _citation(1, chunk, index, 1.0, [(f.start, f.end)])
+        hit = _hit_for(f.chunk_id, hits, catalog)
+        citations, _ = _citations([_Quote(hit, f.start, f.end)], [], catalog)
         indicator = f.indicator_original or f.indicator
-        if frame.lang == "en":
-            text = f"The document gives no {_MEASURE_EN[frame.measure]} for {indicator} in FY{f.year}; its {_MEASURE_EN[other]} is {f.display} [1]."
-        else:
-            text = f"{indicator}の{era_western_label(f.year)}の{_MEASURE_JA[frame.measure]}は記載されていません（{_MEASURE_JA[other]}は{f.display}）[1]。"
-        return Answer(frame.question, text, None, False, (cite,), ("measure not stated",))
+        text = phrasing.measure_missing(query.lang, indicator, f.year, query.measure, other, f.display)
+        return Answer(query.question, text, None, False, citations, ("measure not stated",), "none", False)
 
-    def _fact_answer(self, frame: Frame, facts: list[Fact], hits: list[Hit], index: Index) -> Answer:
-        groups: dict[tuple[str, int, str], list[Fact]] = {}
-        for f in facts:
-            groups.setdefault((f.display, f.year, f.doc_id), []).append(f)
-        citations: list[Citation] = []
-        n_of: dict[str, int] = {}
-        for f in facts:
-            if f.chunk_id not in n_of:
-                n_of[f.chunk_id] = len(citations) + 1
-                spans = [(g.start, g.end) for g in facts if g.chunk_id == f.chunk_id]
-                citations.append(_citation(n_of[f.chunk_id], index.chunk(f.chunk_id), index, 1.0, spans))
-        for h in hits:
-            if len(citations) >= self.max_citations:
-                break
-            if h.chunk.chunk_id not in n_of:
-                n_of[h.chunk.chunk_id] = len(citations) + 1
-                citations.append(_citation(n_of[h.chunk.chunk_id], h, index, h.score, []))
+    def _fact_answer(self, query: Query, facts: list[Fact], hits: list[Hit], catalog: Catalog) -> Answer:
+        quotes = [_Quote(_hit_for(f.chunk_id, hits, catalog), f.start, f.end) for f in facts]
+        citations, n_of = _citations(quotes, hits, catalog)
         values = list(dict.fromkeys(f.display for f in facts))
-        years = sorted({f.year for f in facts})
         docs = list(dict.fromkeys(f.doc_id for f in facts))
-        conflict = len(values) > 1 and not (len(years) > 1 and len(docs) == 1)
         lines = []
-        for (_value, _year, _doc), group in groups.items():
-            f = group[0]
-            lines.append(self._fact_sentence(frame, f, index, sorted({n_of[g.chunk_id] for g in group}), dated=conflict))
+        seen: set[tuple[str, int, str]] = set()
+        conflict = len(values) > 1
+        for f in facts:
+            key = (f.display, f.year, f.doc_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            refs = sorted({n_of[g.chunk_id] for g in facts if (g.display, g.year, g.doc_id) == key})
+            lines.append(self._fact_sentence(query, f, catalog, refs, dated=conflict))
         notes: tuple[str, ...] = ()
         if len(values) == 1:
             short = values[0]
-        elif len(years) > 1 and len(docs) == 1:
-            short = " / ".join(f"{f.display} ({era_western_label(f.year)})" for f in self._one_per(facts, "year"))
         else:
-            # documents disagree: show every value with its source instead of picking one
-            short = " / ".join(f"{f.display} ({index.documents[f.doc_id].title})" for f in self._one_per(facts, "doc"))
+            # documents disagree: every value with its source, nothing silently picked
+            short = " / ".join(f"{v} ({catalog.documents[d].title})" for v, d in dict.fromkeys((f.display, f.doc_id) for f in facts))
             notes = ("documents disagree",)
-            lead = "Documents disagree:" if frame.lang == "en" else "文書によって値が異なります："
-            lines.insert(0, lead)
-        return Answer(frame.question, " ".join(lines), short, True, tuple(citations[: max(self.max_citations, len(n_of))]), notes)
+            lines.insert(0, phrasing.disagree(query.lang))
+        return Answer(query.question, " ".join(lines), short, True, citations, notes, "value", len(docs) >= 1 and not notes)
 
-    @staticmethod
-    def _one_per(facts: list[Fact], by: str) -> list[Fact]:
-        seen: dict = {}
-        for f in facts:
-            k = f.year if by == "year" else (f.doc_id, f.display)
-            seen.setdefault(k, f)
-        return sorted(seen.values(), key=lambda f: (f.year, f.doc_id))
-
-    def _fact_sentence(self, frame: Frame, f: Fact, index: Index, refs: list[int], dated: bool) -> str:
-        rec = index.documents[f.doc_id]
-        where = f"{rec.prefecture or ''}「{rec.title}」"
+    def _fact_sentence(self, query: Query, f: Fact, catalog: Catalog, refs: list[int], dated: bool) -> str:
+        rec = catalog.documents[f.doc_id]
+        source = phrasing.where(query.lang, rec.prefecture, rec.title, None)
         when = rec.meta.date or rec.meta.fiscal_year
-        source = f"{where}（{when}）" if dated and when else where
+        if dated and when:
+            source = f"{source}（{when}）" if query.lang == "ja" else f"{source} ({when})"
         indicator = f.indicator_original or f.indicator
         label = f"{f.label} " if f.label and f.label.startswith(("KGI", "KPI")) else ""
         cite = "".join(f"[{n}]" for n in refs)
-        if frame.lang == "en":
-            return f"{f.display} — {source} {label}{indicator}: {_MEASURE_EN[f.measure]} for FY{f.year} ({era_western_label(f.year)}) {cite}"
-        return f"{f.display} — {source} {label}{indicator}、{era_western_label(f.year)}の{_MEASURE_JA[f.measure]} {cite}"
+        measure = phrasing.measure_word(query.lang, f.measure)
+        if query.lang == "en":
+            return f"{f.display} — {source} {label}{indicator}: {measure} for {phrasing.year_label('en', f.year)} {cite}"
+        return f"{f.display} — {source} {label}{indicator}、{era_western_label(f.year)}の{measure} {cite}"
 
-    # ---- sentences -------------------------------------------------------------------
-    def _score_units(self, frame: Frame, hits: list[Hit]) -> list[_Unit]:
-        topic = set(frame.topic)
-        wants_value = bool(_VALUE_QUESTION.search(frame.question))
-        wants_date = bool(_WHEN.search(frame.question))
-        units: list[_Unit] = []
-        for hit in hits:
-            prior = 1.0 / math.sqrt(hit.rank)
-            for s, e, text in _units(hit):
-                norm = unicodedata.normalize("NFKC", text)
-                words = set(tokenize(norm))
-                overlap = len(topic & words) / max(len(topic), 1)
-                year_bonus = 0.5 if frame.years and set(frame.years) & set(years_in(norm)) else 0.0
-                value_bonus = 0.2 if wants_value and _VALUE.search(norm) else 0.0
-                value_bonus += 0.3 if wants_date and _DATE.search(norm) else 0.0
-                # a heading repeats the question's words but says nothing; prefer sentences that add something
-                novelty = 0.06 * min(len(words - topic), 5)
-                answers_it = (wants_value and _VALUE.search(norm)) or (wants_date and _DATE.search(norm))
-                heading_like = len(norm.strip()) < 30 and "。" not in norm and not answers_it
-                penalty = 0.3 if len(norm.strip()) < 8 or heading_like else 0.0
-                if topic and not overlap:
-                    # a year or a number in a sentence about something else is not an answer
-                    year_bonus = value_bonus = 0.0
-                score = overlap + year_bonus + value_bonus + novelty + 0.5 * prior - penalty
-                units.append(_Unit(hit, s, e, _one_line(text), score))
-        units.sort(key=lambda u: -u.score)
-        return units
-
-    def _short_value(self, frame: Frame, unit: _Unit) -> str | None:
-        if _WHEN.search(frame.question):
-            norm = unicodedata.normalize("NFKC", unit.text)
-            dates = [m.group().strip() for m in _DATE.finditer(norm)]
-            if dates:
-                return "〜".join(dates[:2]) if len(dates) > 1 and re.search(r"から|〜|~", norm) else dates[0]
-        if not _VALUE_QUESTION.search(frame.question):
+    # ---- one value read from one sentence -----------------------------------------------------
+    def _grounded_value(self, query: Query, sentences: list[Sentence], catalog: Catalog) -> tuple[Sentence, str, int, int] | None:
+        """The best sentence that states a value of the asked kind for everything the question
+        names, with the value and its span in the passage; None when no sentence does."""
+        if query.expects == Expect.DIFFERENCE or len(query.years) > 1:
             return None
-        norm = unicodedata.normalize("NFKC", unit.text)
-        year_like = {str(y) for y in frame.years} | {str(y) for y in years_in(norm)}
-        candidates = [m.group().strip() for m in _VALUE.finditer(norm)]
-        candidates = [c for c in candidates if c not in year_like]
-        with_unit = [c for c in candidates if re.search(r"[^0-9,.\s]", c)]
-        pick = with_unit or candidates
-        return pick[-1] if pick else None
-
-    def answer(self, frame: Frame, hits: list[Hit], index: Index) -> Answer:
-        not_found = self._not_covered(frame, hits, index)
-        if not_found is not None:
-            return not_found
-        facts = self._matching_facts(frame, hits, index)
-        if facts:
-            return self._fact_answer(frame, facts, hits, index)
-        missing = self._other_measure(frame, hits, index)
-        if missing is not None:
-            return missing
-        units = self._score_units(frame, hits)
-        best = units[0]
-        short = self._short_value(frame, best) or best.text
-        chosen = [
-            best,
-            *[u for u in units[1:3] if u.hit.chunk.chunk_id != best.hit.chunk.chunk_id and u.score > best.score * 0.6][:1],
-        ]
-        spans: dict[str, list[tuple[int, int]]] = {}
-        for u in chosen:
-            spans.setdefault(u.hit.chunk.chunk_id, []).append((u.start, u.end))
-        ordered = [u.hit for u in chosen] + [h for h in hits if h not in [u.hit for u in chosen]]
-        citations: list[Citation] = []
-        for h in ordered:
-            if h.chunk.chunk_id in {c.chunk_id for c in citations}:
+        pattern = value_pattern(query.expects) or VALUE
+        for s in sentences[:12]:
+            if s.context < SUBJECT_MIN or s.coverage <= 0 or is_heading_like(s.text):
                 continue
-            citations.append(_citation(len(citations) + 1, h, index, h.score, spans.get(h.chunk.chunk_id, [])))
-            if len(citations) >= self.max_citations:
+            if not self._in_scope(query, s.hit.chunk.doc_id, catalog):
+                continue
+            mentioned = {m.year for m in year_mentions(s.text)}
+            if query.years and not (set(query.years) & mentioned):
+                continue
+            if query.measure is not None and not self._states_measure(query.measure, s):
+                continue
+            if query.expects in (Expect.DATE, Expect.PERIOD):
+                picked = self._pick_date(query, s.text)
+            else:
+                picked = self._pick_value(query, s.text, pattern)
+            if picked is None:
+                continue
+            value, vs, ve = picked
+            start, end = self._span_in_passage(s, vs, ve)
+            return s, value, start, end
+        return None
+
+    @staticmethod
+    def _states_measure(measure: Measure, s: Sentence) -> bool:
+        text = s.text
+        heading = s.hit.chunk.heading or ""
+        if MEASURE_IN_TEXT[measure].search(text) or MEASURE_IN_TEXT[measure].search(heading):
+            others = [m for m in Measure if m != measure and MEASURE_IN_TEXT[m].search(text)]
+            return not (others and measure != Measure.BUDGET and not MEASURE_IN_TEXT[measure].search(text))
+        return False
+
+    @staticmethod
+    def _pick_value(query: Query, text: str, pattern: re.Pattern[str]) -> tuple[str, int, int] | None:
+        """The one value of the asked kind in `text` (not a year, article or page number), or
+        the one tied to the asked year or measure word; None when it stays ambiguous."""
+        years = {str(m.year) for m in year_mentions(text)} | {str(y) for y in query.all_years}
+        date_spans = [m.span() for m in DATE.finditer(text)] if query.expects != Expect.DATE else []
+        found = []
+        for m in pattern.finditer(text):
+            v = m.group().strip()
+            digits = re.sub(r"[^0-9]", "", v)
+            if not re.search(r"[0-9]", v) or v in years or digits in years:
+                continue
+            if any(s <= m.start() < e for s, e in date_spans):
+                continue
+            before, after = text[max(0, m.start() - 1) : m.start()], text[m.end() : m.end() + 1]
+            if before in ("第", "No", "p", "P", "図", "表") or after in ("条", "号", "章", "節", "項", "頁", "ページ", "位"):
+                continue
+            if query.expects == Expect.VALUE and not re.search(r"[^0-9,.\s]", v):
+                continue  # a bare number is not a figure unless it says what it counts
+            found.append((v, m.start(), m.end()))
+        if not found:
+            return None
+        distinct = list(dict.fromkeys(re.sub(r"\s", "", v) for v, _, _ in found))
+        if len(distinct) == 1:
+            return found[0]
+        anchors = [m.start for m in year_mentions(text) if m.year in query.all_years]
+        if anchors:
+            after_year = [f for f in found if any(0 < f[1] - a <= 20 for a in anchors)]
+            if len({v for v, _, _ in after_year}) == 1:
+                return after_year[0]
+        return None
+
+    @staticmethod
+    def _pick_date(query: Query, text: str) -> tuple[str, int, int] | None:
+        """The one date in `text` (a law's number, 平成28年法律第103号, is not a date); for a
+        period, the two ends of "A から B まで"."""
+        dates = [m for m in DATE.finditer(text) if not LAW_NUMBER.match(text, m.end())]
+        if query.expects == Expect.PERIOD:
+            for a, b in zip(dates, dates[1:], strict=False):
+                between = text[a.end() : b.start()]
+                if len(between) <= 4 and DATE_RANGE.search(between):
+                    return f"{a.group().strip()}〜{b.group().strip()}", a.start(), b.end()
+            return None
+        distinct = list(dict.fromkeys(re.sub(r"\s", "", m.group()) for m in dates))
+        if len(distinct) != 1:
+            return None
+        return dates[0].group().strip(), dates[0].start(), dates[0].end()
+
+    @staticmethod
+    def _span_in_passage(s: Sentence, vs: int, ve: int) -> tuple[int, int]:
+        """Map a span of the sentence's normalised text to the passage's original text."""
+        original = s.hit.chunk.text[s.unit.start : s.unit.end]
+        value = s.text[vs:ve]
+        found = original.find(value)
+        if found >= 0:
+            return s.unit.start + found, s.unit.start + found + len(value)
+        return s.unit.start, s.unit.end
+
+    def _value_answer(self, query: Query, grounded: tuple[Sentence, str, int, int], hits: list[Hit], catalog: Catalog) -> Answer:
+        s, value, vs, ve = grounded
+        quotes = [_Quote(s.hit, s.unit.start, s.unit.end), _Quote(s.hit, vs, ve)]
+        citations, n_of = _citations(quotes, hits, catalog)
+        rec = catalog.documents[s.hit.chunk.doc_id]
+        where = phrasing.where(query.lang, rec.prefecture, rec.title, s.hit.chunk.page)
+        text = f"{value} — {where}: 「{_clip(s.text, 200)}」 [{n_of[s.chunk_id]}]"
+        kind = "date" if query.expects in (Expect.DATE, Expect.PERIOD) else "value"
+        return Answer(query.question, text, value, True, citations, (), kind, True)
+
+    # ---- lists -------------------------------------------------------------------------------
+    def _list_answer(self, query: Query, sentences: list[Sentence], hits: list[Hit], catalog: Catalog) -> Answer | None:
+        """The items of a bulleted or numbered list under a line that names the question's topic."""
+        words = topic_weights(query, catalog)
+        for lead in sentences[:6]:
+            if lead.context < SUBJECT_MIN:
+                continue
+            units = units_of(lead.hit.chunk.text)
+            items = []
+            for u in units[lead.position + 1 :]:
+                if not _ITEM_MARK.match(u.text):
+                    if items:
+                        break
+                    continue
+                items.append(u)
+                if len(items) >= 12:
+                    break
+            if len(items) < 2 or share(words, lead.tokens) <= 0:
+                continue
+            names = [_item_name(u.text) for u in items]
+            quotes = [_Quote(lead.hit, lead.unit.start, lead.unit.end)] + [_Quote(lead.hit, u.start, u.end) for u in items]
+            citations, n_of = _citations(quotes, hits, catalog)
+            n = n_of[lead.chunk_id]
+            rec = catalog.documents[lead.hit.chunk.doc_id]
+            where = phrasing.where(query.lang, rec.prefecture, rec.title, lead.hit.chunk.page)
+            short = "、".join(names)
+            text = f"{_clip(lead.text, 100)} [{n}] " + " ".join(f"{_one_line(u.text)}" for u in items) + f" [{n}] — {where}"
+            return Answer(query.question, text, short, True, citations, (), "list", True)
+        return None
+
+    # ---- sentences ---------------------------------------------------------------------------
+    def _passage_answer(
+        self, query: Query, sentences: list[Sentence], hits: list[Hit], catalog: Catalog, note_unpinned: bool
+    ) -> Answer:
+        """The one to three sentences that together cover the question best, in document order."""
+        best = next((s for s in sentences if not is_heading_like(s.text)), sentences[0])
+        words = topic_weights(query, catalog)
+        chosen = [best]
+        covered = set(best.tokens)
+        same_passage = {s.position: s for s in sentences if s.chunk_id == best.chunk_id}
+        for offset in (1, -1, 2):
+            if len(chosen) >= 3 or sum(len(c.text) for c in chosen) >= 160:
                 break
-        n_of = {c.chunk_id: c.n for c in citations}
-        text = " ".join(f"{u.text} [{n_of[u.hit.chunk.chunk_id]}]" for u in chosen)
-        return Answer(frame.question, text, short, True, tuple(citations))
+            neighbour = same_passage.get(best.position + offset)
+            if neighbour is None or is_heading_like(neighbour.text):
+                continue
+            adds = share(words, neighbour.tokens - covered)
+            if adds > 0 or len(best.text) < 40:
+                chosen.append(neighbour)
+                covered |= neighbour.tokens
+        chosen.sort(key=lambda s: s.position)
+        quotes = [_Quote(s.hit, s.unit.start, s.unit.end) for s in chosen]
+        citations, n_of = _citations(quotes, hits, catalog)
+        rec = catalog.documents[best.hit.chunk.doc_id]
+        where = phrasing.where(query.lang, rec.prefecture, rec.title, best.hit.chunk.page)
+        text = " ".join(_one_line(s.text) for s in chosen) + f" [{n_of[best.chunk_id]}] — {where}"
+        notes: tuple[str, ...] = ()
+        if note_unpinned:
+            text += " " + phrasing.NOT_PINNED[query.lang]
+            notes = ("value not pinned down",)
+        return Answer(query.question, text, None, True, citations, notes, "passage", False)
+
+
+_ITEM_MARK = re.compile(r"^\s*(?:[・•●○◆◇■□▪▶►✓✔☆★]|[①-⑳⑴-⒇❶-❿]|\(?[0-9]{1,2}[)）.．]|[（(][0-9一二三四五六七八九十]{1,3}[)）]|[ア-ン][.．、)）])")
+
+
+def _item_name(text: str) -> str:
+    """A list item without its mark, cut at its first sentence end or colon."""
+    body = _ITEM_MARK.sub("", text, count=1).strip()
+    return re.split(r"[。：:]", body, maxsplit=1)[0].strip()[:60]
+

@@ -28,7 +28,7 @@ from rag.index import DocRecord, Index, bm25_tokens, build_index, make_dense, pa
 from rag.jsquad import DEFAULT_DATA, _passage_vectors, _read_jsonl
 from rag.normalize import normalize_for_matching
 from rag.pipeline import Rag
-from rag.search import Searcher, parse_query
+from rag.search import Searcher
 from rag.settings import Settings
 from rag.types import Chunk, DocumentMeta
 

@@ -28,8 +28,13 @@ def _progress_printer(enabled: bool):
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            label = {"read": "reading documents", "pages": "  pages", "embed": "embedding chunks"}.get(stage, stage)
-            unit = {"read": "doc", "pages": "page", "questions": "q"}.get(stage, "chunk")
+            label = {
+                "read": "reading documents",
+                "pages": "  pages",
+                "embed": "embedding chunks",
+                "sentences": "embedding sentences",
+            }.get(stage, stage)
+            unit = {"read": "doc", "pages": "page", "questions": "q", "sentences": "sentence"}.get(stage, "chunk")
             bar = bars[stage] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=stage != "pages")
         bar.total = total
         bar.n = done
@@ -174,6 +179,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     def run(question: str, history: list[str] | None = None) -> dict:
         return answer_json(rag.ask(question, args.prefecture, args.doc, history if history is not None else args.history))
+
 
     if args.queries:
         return _batch(args, run)

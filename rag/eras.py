@@ -8,6 +8,7 @@ All functions take NFKC-normalised text (half-width digits).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
 ERA_LETTER = {"R": "令和", "H": "平成", "S": "昭和"}
@@ -58,6 +59,53 @@ def era_western_label(year: int) -> str:
     """2022 -> "令和4(2022)年度"."""
     era, n = western_to_era(year)
     return f"{era}{'元' if n == 1 else n}({year})年度"
+
+
+_FISCAL_AFTER = re.compile(r"\s*(?:[(（][^)）\n]{1,8}[)）])?\s*年度")
+_CALENDAR_AFTER = re.compile(r"\s*(?:[(（][^)）\n]{1,8}[)）])?\s*年(?!度)")
+_FISCAL_WORDS = re.compile(r"(?i)(?:fiscal(?: year)?|fy|年度)\s*$")
+
+
+@dataclass(frozen=True)
+class YearMention:
+    year: int  # Western
+    fiscal: bool | None  # True: 年度 / FY / R4; False: a calendar year (2020年, 令和2年); None: a bare year
+    start: int
+
+
+def year_mentions(text: str) -> list[YearMention]:
+    """Every year `text` mentions, with whether it is a fiscal year, in order of position."""
+    out: list[YearMention] = []
+    for m in _ERA.finditer(text):
+        fiscal = bool(_FISCAL_AFTER.match(text, m.end()))
+        out.append(YearMention(era_to_western(m.group(1), _kanji_number(m.group(2))), fiscal, m.start()))
+    for m in _LETTER.finditer(text):
+        out.append(YearMention(era_to_western(m.group(1), int(m.group(2))), True, m.start()))
+    for m in _WESTERN.finditer(text):
+        fy = bool(_FISCAL_WORDS.search(text[max(0, m.start() - 12) : m.start()])) or m.group(0).lower().startswith("fy")
+        if fy or _FISCAL_AFTER.match(text, m.end()):
+            fiscal: bool | None = True
+        elif _CALENDAR_AFTER.match(text, m.end()):
+            fiscal = False
+        else:
+            fiscal = None
+        out.append(YearMention(int(m.group(1)), fiscal, m.start()))
+    for m in _FY_WESTERN.finditer(text):
+        if not any(x.start <= m.start() + 3 and x.year == int(m.group(1)) for x in out):
+            out.append(YearMention(int(m.group(1)), True, m.start()))
+    era_positions = sorted(
+        [(m.start(), m.group(1)) for m in _ERA.finditer(text)] + [(m.start(), ERA_LETTER[m.group(1)]) for m in _LETTER.finditer(text)]
+    )
+    for m in _BARE.finditer(text):
+        era = "令和"
+        for pos, name in era_positions:
+            if pos < m.start():
+                era = name
+        n = int(m.group(1))
+        if era == "令和" and n > 20:
+            era = "平成"
+        out.append(YearMention(era_to_western(era, n), True, m.start()))
+    return sorted(out, key=lambda x: x.start)
 
 
 def years_in(text: str) -> list[int]:

@@ -49,6 +49,7 @@ class Fact:
     end: int
     label: str | None = None  # KGI / KPI-1 / project heading
     indicator_original: str | None = None  # the indicator as written in the document
+    words: tuple[str, ...] = ()  # tokens of the indicator and label, for matching questions
 
     @property
     def display(self) -> str:
@@ -59,7 +60,7 @@ class Fact:
 
     @classmethod
     def from_dict(cls, d: dict) -> Fact:
-        return cls(**d)
+        return cls(**{**d, "words": tuple(d.get("words", ()))})
 
 
 def _project_name(text: str, pos: int) -> str | None:

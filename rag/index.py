@@ -6,6 +6,8 @@ folder and swapped in atomically.
                             documents.json  one record per document
                             chunks.jsonl    one chunk per line
                             vectors.npy     float32 [n_chunks, dim], no pickle
+                            units.npy       int32 [n_sentences, 3]: chunk row, start, end of each sentence
+                            unit_vectors.npy float16 [n_sentences, dim] (zeros for sentences too short to embed)
                             dense.faiss     FAISS inner-product index over vectors
                             bm25/           bm25s files (npy + json)
 
@@ -24,7 +26,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,10 +41,11 @@ from rag.ingest import IngestFailure, document_hash, list_sources, load_metadata
 from rag.prefectures import ENGLISH
 from rag.tokenize import tokenize
 from rag.types import Chunk, Document, DocumentMeta
+from rag.units import split_units
 
 SCHEMA_VERSION = 2
 # Bump when ingest, normalisation, chunking or fact extraction change what an index holds.
-PIPELINE_VERSION = 3
+PIPELINE_VERSION = 4
 KEEP_BUILDS = 2
 
 
@@ -120,6 +123,8 @@ class Index:
     dense: object  # faiss.Index
     bm25: object  # bm25s.BM25
     facts: list[Fact] = field(default_factory=list)
+    units: np.ndarray | None = None  # [n_sentences, 3] chunk row, start, end (None: built before sentences had vectors)
+    unit_vectors: np.ndarray | None = None
 
     @property
     def prefectures(self) -> list[str]:
@@ -182,7 +187,13 @@ def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
     bm25 = bm25s.BM25.load(str(path / "bm25"), load_corpus=False, show_progress=False) if chunks else None
     with (path / "facts.jsonl").open(encoding="utf-8") as f:
         facts = [Fact.from_dict(json.loads(line)) for line in f if line.strip()]
-    return Index(path, manifest, documents, chunks, vectors, dense, bm25, facts)
+    units = unit_vectors = None
+    if (path / "units.npy").exists() and (path / "unit_vectors.npy").exists():
+        units = np.load(path / "units.npy", allow_pickle=False)
+        unit_vectors = np.load(path / "unit_vectors.npy", allow_pickle=False, mmap_mode="r")
+        if units.ndim != 2 or len(units) != len(unit_vectors) or (len(units) and units[:, 0].max() >= len(chunks)):
+            raise IndexMismatchError(f"index {path} is inconsistent (units vs unit_vectors): run `rag index --rebuild`")
+    return Index(path, manifest, documents, chunks, vectors, dense, bm25, facts, units, unit_vectors)
 
 
 @contextmanager
@@ -238,12 +249,17 @@ def make_bm25(chunks: list[Chunk], records: dict[str, DocRecord]):
     return retriever
 
 
-def in_memory_index(records: list[DocRecord], chunks: list[Chunk], vectors: np.ndarray, dim: int) -> Index:
+def in_memory_index(
+    records: list[DocRecord], chunks: list[Chunk], vectors: np.ndarray, dim: int, units: tuple[np.ndarray, np.ndarray] | None = None
+) -> Index:
     """An Index that lives only in memory (benchmarks, tests)."""
     by_id = {r.doc_id: r for r in records}
     manifest = {"schema_version": SCHEMA_VERSION, "chunks": len(chunks), "built_at": "in memory"}
     facts = document_facts(chunks, by_id)
-    return Index(Path("."), manifest, by_id, chunks, vectors, make_dense(vectors, dim), make_bm25(chunks, by_id), facts)
+    spans, unit_vectors = units if units is not None else (None, None)
+    return Index(
+        Path("."), manifest, by_id, chunks, vectors, make_dense(vectors, dim), make_bm25(chunks, by_id), facts, spans, unit_vectors
+    )
 
 
 def document_facts(chunks: list[Chunk], records: dict[str, DocRecord]) -> list[Fact]:
@@ -254,15 +270,67 @@ def document_facts(chunks: list[Chunk], records: dict[str, DocRecord]) -> list[F
     for doc_id, doc_chunks in by_doc.items():
         meta = records[doc_id].meta
         years = years_in(unicodedata.normalize("NFKC", meta.fiscal_year or meta.date or ""))
-        facts += extract_facts(doc_chunks, years[0] if years else None)
+        facts += [
+            replace(f, words=tuple(dict.fromkeys(tokenize(f"{f.indicator} {f.label or ''}"))))
+            for f in extract_facts(doc_chunks, years[0] if years else None)
+        ]
     return facts
 
 
+MIN_UNIT_CHARS = 8  # shorter sentences (a mark, a number, a word) are not embedded
+
+
+def sentence_vectors(
+    chunks: list[Chunk], embedder: Embedder, old: Index | None = None, progress: ProgressFn | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Spans and vectors of every sentence of `chunks` (see rag.units), reusing the previous
+    build's vectors for unchanged sentences; returns (units, vectors, number embedded)."""
+    spans: list[tuple[int, int, int]] = []
+    texts: list[str] = []
+    for row, c in enumerate(chunks):
+        for u in split_units(c.text):
+            spans.append((row, u.start, u.end))
+            texts.append(u.text)
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float16)
+    cached: dict[str, np.ndarray] = {}
+    if old is not None and old.units is not None and old.unit_vectors is not None:
+        for (row, start, end), vec in zip(old.units, old.unit_vectors, strict=True):
+            cached[_text_key(old.chunks[row].text[start:end])] = vec
+    todo = []
+    for i, (row, start, end) in enumerate(spans):
+        if len(texts[i]) < MIN_UNIT_CHARS:
+            continue
+        hit = cached.get(_text_key(chunks[row].text[start:end]))
+        if hit is not None:
+            vectors[i] = hit
+        else:
+            todo.append(i)
+    todo.sort(key=lambda i: len(texts[i]))
+    batch = 128
+    for start in range(0, len(todo), batch):
+        if progress:
+            progress("sentences", start, len(todo))
+        idx = todo[start : start + batch]
+        vectors[idx] = embedder.embed_passages([texts[i] for i in idx]).astype(np.float16)
+    if progress:
+        progress("sentences", len(todo), len(todo))
+    return np.array(spans, dtype=np.int32).reshape(-1, 3), vectors, len(todo)
+
+
 def _write_build(
-    target: Path, manifest: dict, records: list[DocRecord], chunks: list[Chunk], vectors: np.ndarray, dim: int
+    target: Path,
+    manifest: dict,
+    records: list[DocRecord],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    dim: int,
+    units: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     import faiss
 
+    if units is not None:
+        np.save(target / "units.npy", units[0], allow_pickle=False)
+        np.save(target / "unit_vectors.npy", units[1], allow_pickle=False)
     (target / "documents.json").write_text(
         json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=1), encoding="utf-8"
     )
@@ -399,9 +467,11 @@ def build_index(
             and same_pipeline
             and not report.changed
             and not rebuild
+            and old.units is not None
             and [asdict(f) for f in report.failed] == old.manifest.get("failures")
         ):
             return _finish(report, started, all_chunks, 0, old.path)
+        unit_spans, unit_vectors, _ = sentence_vectors(all_chunks, embedder, old, progress)
 
         built_at = datetime.now(UTC)
         build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
@@ -420,7 +490,7 @@ def build_index(
         (index_dir / "builds").mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir / "builds"))
         try:
-            _write_build(tmp, manifest, records, all_chunks, vectors, embedder.dim)
+            _write_build(tmp, manifest, records, all_chunks, vectors, embedder.dim, (unit_spans, unit_vectors))
             final = index_dir / "builds" / build_id
             tmp.rename(final)
         except BaseException:

@@ -19,7 +19,8 @@ from rag.embed import Embedder
 from rag.errors import RagError
 from rag.index import DocRecord, in_memory_index
 from rag.normalize import normalize_for_matching
-from rag.search import MODES, Searcher, parse_query
+from rag.query import understand
+from rag.search import MODES, Searcher
 from rag.types import Chunk, DocumentMeta
 
 DEFAULT_DATA = Path("eval/benchmarks/jsquad")
@@ -88,7 +89,7 @@ def run_benchmark(
     vectors = _passage_vectors(embedder, chunks, records, progress)
     index = in_memory_index(list(records.values()), chunks, vectors, embedder.dim)
     searcher = Searcher(index, embedder, rrf_k=rrf_k)
-    parsed = [parse_query(q["question"]) for q in queries]
+    parsed = [understand(q["question"]) for q in queries]
     qvecs = embedder.embed_queries([q.dense_text for q in parsed]) if parsed else np.zeros((0, embedder.dim))
     runs: dict[str, dict[str, dict[str, float]]] = {m: {} for m in MODES}
     for q, query, qv in zip(queries, parsed, qvecs, strict=True):

@@ -8,22 +8,33 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from rag.answer import Answerer, ExtractiveAnswerer
+from rag.catalog import Catalog
 from rag.chunk import ChunkSettings
 from rag.embed import Embedder, load_embedder
 from rag.index import BuildReport, Index, ProgressFn, build_index, load_index
-from rag.question import understand
-from rag.search import MAX_QUESTION_CHARS, Searcher, parse_query
+from rag.query import Query, Reader, Scope
+from rag.search import Searcher
 from rag.settings import Settings
+from rag.translate import load_lexicon
 from rag.types import Answer, Hit
 
 
 @dataclass(frozen=True)
 class Turn:
-    """One question answered: what was retrieved (best first) and the answer."""
+    """One question answered: how it was read, what was retrieved (best first), the answer."""
 
-    question: str
+    query: Query
     hits: list[Hit]
     answer: Answer
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """Everything that depends on one build of the index, swapped in together."""
+
+    searcher: Searcher
+    catalog: Catalog
+    reader: Reader
 
 
 class Rag:
@@ -31,7 +42,7 @@ class Rag:
         self.settings = settings
         self._embedder = embedder
         self.answerer = answerer or ExtractiveAnswerer()
-        self._searcher: Searcher | None = None
+        self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
 
     @property
@@ -40,26 +51,33 @@ class Rag:
             self._embedder = load_embedder(self.settings.model, self.settings.models_dir)
         return self._embedder
 
+    def _load(self) -> _Loaded:
+        s = self.settings
+        index = load_index(s.index, self.embedder)
+        catalog = Catalog.of(index)
+        reader = Reader(load_lexicon(s.models_dir.resolve()), catalog.df)
+        return _Loaded(Searcher(index, self.embedder, s.rrf_k, s.dense_weight, s.bm25_weight), catalog, reader)
+
+    @property
+    def loaded(self) -> _Loaded:
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._load()
+            return self._loaded
+
     @property
     def searcher(self) -> Searcher:
-        with self._lock:
-            if self._searcher is None:
-                self._searcher = self._make_searcher(load_index(self.settings.index, self.embedder))
-            return self._searcher
+        return self.loaded.searcher
 
     @property
     def index(self) -> Index:
         return self.searcher.index
 
-    def _make_searcher(self, index: Index) -> Searcher:
-        s = self.settings
-        return Searcher(index, self.embedder, s.rrf_k, s.dense_weight, s.bm25_weight)
-
     def reload(self) -> None:
         """Load the newest build and switch to it in one step; in-flight questions finish on the old one."""
-        searcher = self._make_searcher(load_index(self.settings.index, self.embedder))
+        loaded = self._load()
         with self._lock:
-            self._searcher = searcher
+            self._loaded = loaded
 
     def build(self, rebuild: bool = False, progress: ProgressFn | None = None) -> BuildReport:
         report = build_index(
@@ -70,14 +88,21 @@ class Rag:
             rebuild=rebuild,
             progress=progress,
         )
-        if self._searcher is not None:
+        if self._loaded is not None:
             self.reload()
         return report
 
+    def understand(
+        self, question: str, history: list[str] | None = None, prefecture: str | None = None, doc_id: str | None = None
+    ) -> Query:
+        loaded = self.loaded
+        return loaded.searcher.scoped(loaded.reader.understand(question, history or (), Scope(prefecture, doc_id)))
+
     def search(
-        self, question: str, k: int | None = None, prefecture: str | None = None, doc_id: str | None = None, mode: str = "hybrid"
+        self, question: str | Query, k: int | None = None, prefecture: str | None = None, doc_id: str | None = None, mode: str = "hybrid"
     ) -> list[Hit]:
-        return self.searcher.search(question, k or self.settings.top_k, prefecture, doc_id, mode)
+        query = question if isinstance(question, Query) else self.understand(question, None, prefecture, doc_id)
+        return self.searcher.search(query, k or self.settings.top_k, mode)
 
     def ask(
         self, question: str, prefecture: str | None = None, doc_id: str | None = None, history: list[str] | None = None
@@ -93,28 +118,20 @@ class Rag:
         history: list[str] | None = None,
         depth: int | None = None,
     ) -> Turn:
-        searcher = self.searcher
-        parse_query(question)  # validates the question as asked
-        frame = understand(question, [h for h in (history or []) if h and h.strip()])
-        query = parse_query(frame.search_text[:MAX_QUESTION_CHARS])
+        """The one ask path (the CLI, the app, the eval and the bench all come through here):
+        read the question, retrieve `depth` passages (best first), answer from the top ones."""
+        loaded = self.loaded
+        query = loaded.searcher.scoped(loaded.reader.understand(question, history or (), Scope(prefecture, doc_id)))
         k = max(self.settings.top_k, depth or 0)
+        qv = loaded.searcher.query_vector(query)
         hits: list[Hit] = []
-        if (
-            prefecture is None
-            and doc_id is None
-            and len(frame.prefectures) == 1
-            and frame.prefectures[0] in searcher.index.prefectures
-        ):
+        if query.scope == Scope() and query.prefecture in loaded.catalog.prefectures:
             # a question about one prefecture reads that prefecture's documents first
-            hits = searcher.search(query, k, frame.prefectures[0])
+            hits = loaded.searcher.search(replace(query, scope=Scope(query.prefecture)), k, query_vector=qv)
         if not hits:
-            hits = searcher.search(query, k, prefecture, doc_id)
-        answer = self.answerer.answer(frame, hits[: self.settings.top_k], searcher.index)
-        if not answer.answerable:
-            answer = replace(answer, answer_type="none")
-        elif answer.short_answer:
-            answer = replace(answer, answer_type="value")
-        return Turn(question, hits, answer)
+            hits = loaded.searcher.search(query, k, query_vector=qv)
+        answer = self.answerer.answer(query, hits[: self.settings.top_k], loaded.catalog, qv)
+        return Turn(query, hits, answer)
 
     def info(self) -> dict:
         index = self.index
@@ -149,27 +166,7 @@ def hit_json(hit: Hit) -> dict:
 
 
 def answer_json(answer: Answer) -> dict:
-    return {
-        "question": answer.question,
-        "answer": answer.answer,
-        "short_answer": answer.short_answer,
-        "answerable": answer.answerable,
-        "citations": [
-            {
-                "n": c.n,
-                "doc_id": c.doc_id,
-                "title": c.title,
-                "prefecture": c.prefecture,
-                "page": c.page,
-                "text": c.text,
-                "score": c.score,
-                "chunk_id": c.chunk_id,
-                "highlights": [list(h) for h in c.highlights],
-            }
-            for c in answer.citations
-        ],
-        "notes": list(answer.notes),
-    }
+    return answer.to_dict()
 
 
 def default_model_path(settings: Settings) -> Path:

@@ -1,53 +1,21 @@
 """Hybrid retrieval: FAISS inner product on normalised vectors plus BM25 on
-fugashi tokens, fused by reciprocal rank; filters by prefecture and document."""
+fugashi tokens, fused by reciprocal rank; the query's scope filters by prefecture and
+document. `Searcher.search` takes a `Query` (see `rag.query.understand`)."""
 
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
 
 from rag.embed import Embedder
-from rag.eras import expand_years, year_token, years_in
 from rag.errors import QueryError
-from rag.glossary import is_english, japanese_terms
 from rag.index import Index
-from rag.prefectures import ENGLISH, canonical, mentioned_in_question
-from rag.tokenize import tokenize
+from rag.prefectures import canonical
+from rag.query import Query, Scope, understand
 from rag.types import Hit
 
-MAX_QUESTION_CHARS = 2000
 MODES = ("hybrid", "dense", "bm25")
-
-
-@dataclass(frozen=True)
-class Query:
-    text: str
-    tokens: tuple[str, ...]
-    dense_text: str
-    years: tuple[int, ...]
-    prefectures: tuple[str, ...]
-
-
-def parse_query(text: str) -> Query:
-    text = (text or "").strip()
-    if not text:
-        raise QueryError("the question is empty")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise QueryError(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}")
-    norm = unicodedata.normalize("NFKC", text)
-    years = tuple(years_in(norm))
-    prefs = tuple(mentioned_in_question(norm))
-    tokens = tokenize(norm) + [year_token(y) for y in years]
-    tokens += [ENGLISH[p].lower() for p in prefs]
-    dense_text = expand_years(norm)
-    if is_english(norm):
-        # English questions about Japanese documents: add the plan-document terms they stand for
-        terms = " ".join(japanese_terms(norm) + list(prefs))
-        tokens += tokenize(terms)
-        dense_text = f"{dense_text} {terms}"
-    return Query(text, tuple(tokens), dense_text, years, prefs)
 
 
 def _rrf(ranked: list[np.ndarray], weights: list[float], k: int) -> dict[int, float]:
@@ -150,25 +118,26 @@ class Searcher:
             out[mode] = [(i, fused[i], dense_rank.get(i), bm25_rank.get(i)) for i in order]
         return out
 
-    def search(
-        self,
-        question: str | Query,
-        k: int = 5,
-        prefecture: str | None = None,
-        doc_id: str | None = None,
-        mode: str = "hybrid",
-    ) -> list[Hit]:
+    def scoped(self, query: Query) -> Query:
+        """Check the query's filters against the index (one-line errors for unknown ones)."""
+        return replace(query, scope=Scope(self.check_prefecture(query.scope.prefecture), query.scope.doc_id))
+
+    def query_vector(self, query: Query) -> np.ndarray:
+        return self.embedder.embed_queries([query.dense_text])[0]
+
+    def search(self, query: Query | str, k: int = 5, mode: str = "hybrid", query_vector: np.ndarray | None = None) -> list[Hit]:
         if k <= 0:
             raise QueryError(f"k must be positive, got {k}")
         if mode not in MODES:
             raise QueryError(f"mode must be one of {MODES}, got {mode!r}")
-        query = question if isinstance(question, Query) else parse_query(question)
-        prefecture = self.check_prefecture(prefecture)
+        if isinstance(query, str):
+            query = understand(query)
+        query = self.scoped(query)
         if not self.index.chunks:
             return []
-        mask = self._mask(prefecture, doc_id)
+        mask = self._mask(query.scope.prefecture, query.scope.doc_id)
         hits = []
-        for rank, (i, score, d_rank, b_rank) in enumerate(self.ranked(query, k, (mode,), mask)[mode], start=1):
+        for rank, (i, score, d_rank, b_rank) in enumerate(self.ranked(query, k, (mode,), mask, query_vector)[mode], start=1):
             chunk = self.index.chunks[i]
             rec = self.index.documents[chunk.doc_id]
             hits.append(Hit(rank, score, chunk, rec.title, rec.prefecture, d_rank, b_rank))

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from rag.errors import ModelUnavailableError
 
-LEXICON_FILE = "jmdict-en-ja-v1.sqlite"
+LEXICON_FILE = "jmdict-en-ja-v2.sqlite"
 _PRIORITY = ("news1", "ichi1", "spec1", "spec2", "gai1", "news2", "ichi2", "gai2")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-_WORD = re.compile(r"[a-z][a-z\-']*[a-z]|[a-z]")
+_WORD = re.compile(r"[a-z][a-z\-]*[a-z]|[a-z]")
 # English words that carry no topic: question words, auxiliaries, pronouns, measure words
 # that the question reader handles itself (target, budget, … live in rag.vocab)
 STOP = frozenset(
@@ -36,7 +36,8 @@ STOP = frozenset(
     any some each every all both either neither other such same also only just very much many more most
     between among during after before within without through against up down out off again further
     once too so if while whether because since until upon
-    japan japanese year years fiscal fy reiwa heisei showa""".split()
+    japan japanese year years fiscal fy reiwa heisei showa prefecture prefectural
+    target targets goal goals aim aims budget budgets budgeted actual actuals value values figure figures amount""".split()
 )
 
 
@@ -146,26 +147,48 @@ class Lexicon:
         ).fetchall()
         return tuple(r[0] for r in rows)
 
-    def terms(self, text: str, known: Callable[[str], bool] = lambda t: True) -> list[str]:
-        """Japanese terms for the English content of `text`: longest phrases first, at most
-        `per_word` readings per phrase, only those `known` accepts."""
+    def terms(self, text: str, df: Callable[[str], int] = lambda t: 1) -> list[str]:
+        return list(dict.fromkeys(t for _, terms in self.phrases(text, df) for t in terms))
+
+    def phrases(self, text: str, df: Callable[[str], int] = lambda t: 1) -> list[tuple[str, list[str]]]:
+        """(English phrase, Japanese terms) for the English content of `text`: longest phrases
+        first, for each the `per_word` readings the documents use most (`df`: in how many
+        passages a term occurs; 0 drops it). One-character readings are too ambiguous to keep."""
         words = _WORD.findall(text.lower())
-        out: list[str] = []
+        out: list[tuple[str, list[str]]] = []
         covered: set[int] = set()  # words inside a phrase the dictionary knows are not looked up alone
         for n in (3, 2, 1):
             for i in range(len(words) - n + 1):
-                if n == 1 and i in covered:
-                    continue
                 gram = words[i : i + n]
-                if n == 1 and gram[0] in STOP:
+                if (n == 1 and (i in covered or gram[0] in STOP)) or (n > 1 and (gram[0] in STOP or gram[-1] in STOP)):
                     continue
-                if n > 1 and (gram[0] in STOP or gram[-1] in STOP):
-                    continue
-                found = [t for t in self.lookup(" ".join(gram)) if known(t)][: self.per_word]
-                out += [t for t in found if t not in out]
+                candidates = [t for t in self.lookup(" ".join(gram))[:12] if len(t) > 1]
+                if not candidates and n > 1:
+                    candidates = self._compound(gram)
+                scored = [(df(t), k, t) for k, t in enumerate(candidates)]
+                found = [t for f, _, t in sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], x[1]))][: self.per_word]
+                if found:
+                    out.append((" ".join(gram), found))
                 if found and n > 1:
                     covered.update(range(i, i + n))
         return out
+
+    def _compound(self, words: list[str]) -> list[str]:
+        """A loanword compound the dictionary lacks ("idea box" -> アイデアボックス, "DX center" ->
+        DXセンター): the katakana readings of its words, or the word itself for an acronym."""
+        parts: list[list[str]] = []
+        for w in words:
+            if len(w) <= 4 and w.isalpha() and not self.lookup(w):
+                parts.append([w.upper()])
+                continue
+            kana = [t for t in self.lookup(w) if re.fullmatch(r"[ァ-ヺー]+", t)][:2]
+            if not kana:
+                return []
+            parts.append(kana)
+        combos = [""]
+        for options in parts:
+            combos = [c + o for c in combos for o in options]
+        return combos
 
 
 @lru_cache(maxsize=4)

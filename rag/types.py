@@ -78,6 +78,9 @@ class Citation:
     chunk_id: str
     highlights: tuple[tuple[int, int], ...] = ()  # spans in `text` that support the answer
 
+    def to_dict(self) -> dict:
+        return asdict(self) | {"highlights": [list(h) for h in self.highlights]}
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -89,3 +92,24 @@ class Answer:
     notes: tuple[str, ...] = ()
     answer_type: str = "passage"  # value | date | name | list | passage | none
     grounded: bool = False  # one cited span states the short answer for everything the question asks
+
+    @property
+    def about(self) -> dict[str, str | None]:
+        """The prefecture and document a grounded answer is about (its first citation's)."""
+        if not self.citations or self.answer_type == "none":
+            return {"prefecture": None, "doc_id": None, "title": None}
+        c = self.citations[0]
+        return {"prefecture": c.prefecture, "doc_id": c.doc_id, "title": c.title}
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "short_answer": self.short_answer,
+            "answer_type": self.answer_type,
+            "grounded": self.grounded,
+            "answerable": self.answerable,
+            "about": self.about,
+            "citations": [c.to_dict() for c in self.citations],
+            "notes": list(self.notes),
+        }

@@ -11,7 +11,7 @@ from rag.admin import add_upload, check_token
 from rag.errors import RagError
 from rag.pipeline import Rag, answer_json
 from rag.render import answer_markdown, citations_html, escape_markdown, file_route, info_markdown
-from rag.search import MAX_QUESTION_CHARS
+from rag.query import MAX_QUESTION_CHARS
 
 EXAMPLES = [
     "徳島県の2022年度の電子決裁の目標は？",

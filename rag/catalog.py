@@ -1,0 +1,100 @@
+"""What the answerer may read besides its hits: documents by id, chunks by id, the facts
+read at index time (keyed by measure and year, with their words), and how common a word
+is in the indexed passages. Read-only; built once per loaded index."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from rag.facts import Fact
+from rag.index import DocRecord, Index
+from rag.tokenize import tokenize
+from rag.types import Chunk
+from rag.units import Unit, split_units
+
+
+@dataclass(frozen=True)
+class Catalog:
+    documents: Mapping[str, DocRecord]
+    chunks_by_id: Mapping[str, Chunk]
+    facts: tuple[Fact, ...]
+    token_df: Mapping[str, int]  # passages holding each BM25 token
+    n_chunks: int
+    _facts_by_key: dict = field(default_factory=dict, repr=False)
+    _unit_rows: Mapping[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+    _unit_vectors: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, index: Index) -> Catalog:
+        df: dict[str, int] = {}
+        bm25 = index.bm25
+        if bm25 is not None:
+            indptr = np.asarray(bm25.scores["indptr"])
+            counts = np.diff(indptr)
+            df = {tok: int(counts[i]) for tok, i in bm25.vocab_dict.items() if i < len(counts)}
+        by_key: dict[tuple[str, int], list[Fact]] = {}
+        for f in index.facts:
+            by_key.setdefault((f.measure, f.year), []).append(f)
+        rows: dict[str, tuple[int, int]] = {}
+        if index.units is not None and len(index.units):
+            chunk_rows = np.asarray(index.units[:, 0])
+            starts = np.searchsorted(chunk_rows, np.arange(len(index.chunks)), side="left")
+            ends = np.searchsorted(chunk_rows, np.arange(len(index.chunks)), side="right")
+            rows = {c.chunk_id: (int(a), int(b)) for c, a, b in zip(index.chunks, starts, ends, strict=True) if b > a}
+        return cls(
+            documents=index.documents,
+            chunks_by_id={c.chunk_id: c for c in index.chunks},
+            facts=tuple(index.facts),
+            token_df=df,
+            n_chunks=len(index.chunks),
+            _facts_by_key=by_key,
+            _unit_rows=rows,
+            _unit_vectors=index.unit_vectors,
+        )
+
+    @property
+    def prefectures(self) -> list[str]:
+        return sorted({d.prefecture for d in self.documents.values() if d.prefecture})
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        return self.chunks_by_id[chunk_id]
+
+    def facts_for(self, measure: str, year: int | None = None) -> list[Fact]:
+        if year is not None:
+            return list(self._facts_by_key.get((measure, year), ()))
+        return [f for f in self.facts if f.measure == measure]
+
+    def sentence_vectors(self, chunk_id: str) -> np.ndarray | None:
+        """The vectors of a passage's sentences, in the order of `units_of(chunk.text)`; None
+        when the index has none for it."""
+        if self._unit_vectors is None or chunk_id not in self._unit_rows:
+            return None
+        lo, hi = self._unit_rows[chunk_id]
+        if hi - lo != len(units_of(self.chunk(chunk_id).text)):
+            return None  # sentences split differently at build time: don't pair them wrongly
+        return np.asarray(self._unit_vectors[lo:hi], dtype=np.float32)
+
+    def fact_years(self) -> set[int]:
+        return {f.year for f in self.facts}
+
+    def df(self, term: str) -> int:
+        """In how many passages every token of `term` occurs (the rarest token's count)."""
+        tokens = tokenize(term)
+        if not tokens:
+            return 0
+        return min(self.token_df.get(t, 0) for t in tokens)
+
+    def idf(self, token: str) -> float:
+        n = self.token_df.get(token, 0)
+        return math.log(1 + (self.n_chunks + 1) / (n + 0.5))
+
+
+@lru_cache(maxsize=4096)
+def units_of(text: str) -> tuple[Unit, ...]:
+    """The sentences of a passage (cached: the same passages come back question after question)."""
+    return tuple(split_units(text))

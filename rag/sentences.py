@@ -1,0 +1,134 @@
+"""Which sentences of the retrieved passages answer the question.
+
+Every sentence (see `rag.units`) of the top passages gets features — how much of the
+question's topic it holds (words weighted by rarity, alone and with its heading and the
+sentence before it), how close its embedding is to the question's (an English question
+scores Japanese sentences directly), the rank of its passage, and whether it holds the
+kind of value asked for — and one linear score. The weights live in `WEIGHTS`, fitted
+as described there; nothing here knows any particular question.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.catalog import Catalog, units_of
+from rag.eras import years_in
+from rag.query import Concept, Query
+from rag.tokenize import tokenize
+from rag.types import Hit
+from rag.units import Unit
+from rag.vocab import DATE, Expect, value_pattern
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Sentence score = sum of weight × feature. Fitted by logistic regression on which
+    sentence holds the answer: JSQuAD-test (1,000 random questions, sentences of the gold
+    passage) and ../shared/datasets/allganize-dev (sentences of the top 8 retrieved
+    passages; a sentence is positive when it holds every answer key). See
+    docs/reader.md for the fit and its held-out figures."""
+
+    coverage: float = 2.0  # share of the topic (idf-weighted) in the sentence
+    context: float = 1.0  # share of the topic in the sentence with its heading and the sentence before
+    dense: float = 4.0  # cosine of question and sentence embeddings (0 when the index has none)
+    prior: float = 0.6  # 1 / sqrt(rank of the passage)
+    kind: float = 0.4  # holds a value of the asked kind (amount, rate, count, date)
+    year: float = 0.5  # names an asked year
+    short: float = -0.8  # fewer than 8 characters, or a heading or a question line
+    bias: float = 0.0
+
+
+WEIGHTS = Weights()
+_QUESTION_LINE = re.compile(r"[?？]\s*$|^(?:Q|問)\s*[0-9]*[.:：\s]")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    hit: Hit
+    position: int  # index among the passage's sentences
+    unit: Unit
+    tokens: frozenset[str]
+    coverage: float
+    context: float
+    score: float
+
+    @property
+    def text(self) -> str:
+        return self.unit.text
+
+    @property
+    def chunk_id(self) -> str:
+        return self.hit.chunk.chunk_id
+
+
+Topic = list[tuple[Concept, float]]
+
+
+def topic_weights(query: Query, catalog: Catalog, skip: frozenset[str] = frozenset()) -> Topic:
+    """The question's concepts, each weighted by how rare its rarest wording is in the indexed
+    passages (a word every passage has says little about which one answers)."""
+    out = []
+    for c in query.concepts:
+        alts = [a for a in c.alternatives if not all(t in skip for t in a)]
+        if alts:
+            out.append((c, max(sum(catalog.idf(t) for t in a) / len(a) for a in alts)))
+    return out
+
+
+def share(topic: Topic, tokens: set[str] | frozenset[str]) -> float:
+    """How much of the topic (by weight) `tokens` hold."""
+    total = sum(w for _, w in topic)
+    if not total:
+        return 0.0
+    return sum(w for c, w in topic if c.found_in(tokens)) / total
+
+
+def is_heading_like(text: str) -> bool:
+    s = text.strip()
+    return len(s) < 8 or (len(s) < 30 and "。" not in s and not re.search(r"[0-9]", s)) or bool(_QUESTION_LINE.search(s))
+
+
+def score_sentences(
+    query: Query,
+    hits: list[Hit],
+    catalog: Catalog,
+    query_vector: np.ndarray | None = None,
+    weights: Weights = WEIGHTS,
+) -> list[Sentence]:
+    """Every sentence of `hits`, best first."""
+    words = topic_weights(query, catalog)
+    kind = value_pattern(query.expects)
+    asked_years = set(query.all_years)
+    out: list[Sentence] = []
+    for hit in hits:
+        units = units_of(hit.chunk.text)
+        heading = set(tokenize(hit.chunk.heading or "")) if hit.chunk.heading else set()
+        vectors = catalog.sentence_vectors(hit.chunk.chunk_id) if query_vector is not None else None
+        prior = 1.0 / math.sqrt(hit.rank)
+        previous: set[str] = set()
+        for i, unit in enumerate(units):
+            tokens = set(tokenize(unit.text))
+            coverage = share(words, tokens)
+            context = share(words, tokens | heading | previous)
+            dense = float(vectors[i] @ query_vector) if vectors is not None and query_vector is not None else 0.0
+            holds_kind = bool(kind and kind.search(unit.text)) if query.expects != Expect.DATE else bool(DATE.search(unit.text))
+            names_year = bool(asked_years and asked_years & set(years_in(unit.text)))
+            score = (
+                weights.coverage * coverage
+                + weights.context * context
+                + weights.dense * dense
+                + weights.prior * prior
+                + weights.kind * holds_kind
+                + weights.year * names_year
+                + weights.short * is_heading_like(unit.text)
+                + weights.bias
+            )
+            out.append(Sentence(hit, i, unit, frozenset(tokens), coverage, context, score))
+            previous = tokens
+    out.sort(key=lambda s: -s.score)
+    return out
