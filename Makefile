@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL := models/multilingual-e5-small/model.safetensors
+LEXICON := models/jmdict-en-ja-v2.sqlite
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
@@ -19,24 +20,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-model: $(MODEL)
+model: $(MODEL) $(LEXICON)
 
-$(MODEL): $(STAMP)
+$(MODEL) $(LEXICON): $(STAMP)
 	$(PY) -m rag model build
 
-index: $(MODEL)
+index: $(MODEL) $(LEXICON)
 	$(PY) -m rag index --progress
 
 run: index
 	$(PY) app.py --host $(HOST) --port $(PORT)
 
-test: $(MODEL)
+test: $(MODEL) $(LEXICON)
 	$(PY) -m pytest -q
 
-test-unit: $(STAMP)
+test-unit: $(STAMP) $(LEXICON)
 	$(PY) -m pytest -q -m "not integration"
 
-test-integration: $(MODEL)
+test-integration: $(MODEL) $(LEXICON)
 	$(PY) -m pytest -q -m integration
 
 lint: $(STAMP)

@@ -26,6 +26,7 @@ from rag import phrasing
 from rag.catalog import Catalog, units_of
 from rag.eras import era_western_label, year_mentions, years_in
 from rag.facts import Fact
+from rag.normalize import nfkc
 from rag.query import Query
 from rag.sentences import Sentence, is_heading_like, score_sentences, share, topic_weights
 from rag.types import Answer, Citation, Hit
@@ -46,6 +47,8 @@ MAX_CITATIONS = 3
 SUBJECT_MIN = 0.5  # share of the topic (idf-weighted) a span must hold to be about the question
 FACT_MIN = 0.5  # share of the topic an indicator's name must hold to answer with its fact
 RELEVANT_MIN = 0.25  # below this share of the topic, no sentence is close enough to quote as an answer
+WINDOW = (1, 2)  # a passage answer reads the best sentence with the one before it and the two after
+EXTRA_SENTENCES = 2  # ... and up to this many more from elsewhere
 
 
 class Answerer(Protocol):
@@ -106,7 +109,18 @@ def _hit_for(chunk_id: str, hits: list[Hit], catalog: Catalog) -> Hit:
 
 
 def _one_line(text: str) -> str:
-    return re.sub(r"\s*\n\s*", " ", text.strip())
+    """A span as printed, on one line: a break between Japanese characters is dropped."""
+    return re.sub(r"\s*\n\s*", lambda m: "" if _cjk_around(m) else " ", text.strip())
+
+
+def _cjk_around(m: re.Match[str]) -> bool:
+    s = m.string
+    return m.start() > 0 and m.end() < len(s) and ord(s[m.start() - 1]) > 0x2E7F and ord(s[m.end()]) > 0x2E7F
+
+
+def _printed(s: Sentence) -> str:
+    """The sentence as the document prints it (users see the original, not the matching text)."""
+    return _one_line(s.hit.chunk.text[s.unit.start : s.unit.end])
 
 
 def _none(query: Query, text: str, hits: list[Hit], catalog: Catalog, notes: tuple[str, ...] = (), lead: list[Sentence] = ()) -> Answer:
@@ -119,7 +133,7 @@ def _none(query: Query, text: str, hits: list[Hit], catalog: Catalog, notes: tup
         refs = []
         for c in citations:
             where = phrasing.where(query.lang, c.prefecture, c.title, c.page)
-            quoted = next((s.text for s in lead[:1] if s.chunk_id == c.chunk_id), None)
+            quoted = next((_printed(s) for s in lead[:1] if s.chunk_id == c.chunk_id and s.coverage > 0), None)
             refs.append(f"{where}{f'「{_clip(quoted)}」' if quoted else ''} [{c.n}]")
         parts.append(f"{label}: " + " / ".join(refs))
     return Answer(query.question, " ".join(parts), None, False, citations, notes, answer_type="none", grounded=False)
@@ -291,8 +305,8 @@ class ExtractiveAnswerer:
         if query.expects == Expect.DIFFERENCE or len(query.years) > 1:
             return None
         pattern = value_pattern(query.expects) or VALUE
-        for s in sentences[:12]:
-            if s.context < SUBJECT_MIN or s.coverage <= 0 or is_heading_like(s.text):
+        for s in sentences:
+            if s.subject < SUBJECT_MIN or s.coverage <= 0 or is_heading_like(s.text):
                 continue
             if not self._in_scope(query, s.hit.chunk.doc_id, catalog):
                 continue
@@ -372,12 +386,12 @@ class ExtractiveAnswerer:
     @staticmethod
     def _span_in_passage(s: Sentence, vs: int, ve: int) -> tuple[int, int]:
         """Map a span of the sentence's normalised text to the passage's original text."""
-        original = s.hit.chunk.text[s.unit.start : s.unit.end]
-        value = s.text[vs:ve]
-        found = original.find(value)
-        if found >= 0:
-            return s.unit.start + found, s.unit.start + found + len(value)
-        return s.unit.start, s.unit.end
+        nt = nfkc(s.hit.chunk.text[s.unit.start : s.unit.end])
+        found = nt.text.find(s.text[vs:ve])
+        if found < 0:
+            return s.unit.start, s.unit.end
+        a, b = nt.span_in_original(found, found + ve - vs)
+        return s.unit.start + a, s.unit.start + b
 
     def _value_answer(self, query: Query, grounded: tuple[Sentence, str, int, int], hits: list[Hit], catalog: Catalog) -> Answer:
         s, value, vs, ve = grounded
@@ -385,7 +399,7 @@ class ExtractiveAnswerer:
         citations, n_of = _citations(quotes, hits, catalog)
         rec = catalog.documents[s.hit.chunk.doc_id]
         where = phrasing.where(query.lang, rec.prefecture, rec.title, s.hit.chunk.page)
-        text = f"{value} — {where}: 「{_clip(s.text, 200)}」 [{n_of[s.chunk_id]}]"
+        text = f"{value} — {where}: 「{_clip(_printed(s), 200)}」 [{n_of[s.chunk_id]}]"
         kind = "date" if query.expects in (Expect.DATE, Expect.PERIOD) else "value"
         return Answer(query.question, text, value, True, citations, (), kind, True)
 
@@ -415,7 +429,8 @@ class ExtractiveAnswerer:
             rec = catalog.documents[lead.hit.chunk.doc_id]
             where = phrasing.where(query.lang, rec.prefecture, rec.title, lead.hit.chunk.page)
             short = "、".join(names)
-            text = f"{_clip(lead.text, 100)} [{n}] " + " ".join(f"{_one_line(u.text)}" for u in items) + f" [{n}] — {where}"
+            original = lead.hit.chunk.text
+            text = f"{_clip(_printed(lead), 100)} [{n}] " + " ".join(_one_line(original[u.start : u.end]) for u in items) + f" [{n}] — {where}"
             return Answer(query.question, text, short, True, citations, (), "list", True)
         return None
 
@@ -423,28 +438,28 @@ class ExtractiveAnswerer:
     def _passage_answer(
         self, query: Query, sentences: list[Sentence], hits: list[Hit], catalog: Catalog, note_unpinned: bool
     ) -> Answer:
-        """The one to three sentences that together cover the question best, in document order."""
+        """The best sentence read in its place (the sentence before it and the two after, in
+        document order), then up to two more sentences from elsewhere that the question also
+        matches, each cited. The window and the extra sentences were chosen on
+        allganize-dev (see docs/reader.md), never on eval/qa.jsonl."""
         best = next((s for s in sentences if not is_heading_like(s.text)), sentences[0])
-        words = topic_weights(query, catalog)
-        chosen = [best]
-        covered = set(best.tokens)
-        same_passage = {s.position: s for s in sentences if s.chunk_id == best.chunk_id}
-        for offset in (1, -1, 2):
-            if len(chosen) >= 3 or sum(len(c.text) for c in chosen) >= 160:
+        same = {s.position: s for s in sentences if s.chunk_id == best.chunk_id}
+        window = [same[p] for p in range(best.position - WINDOW[0], best.position + WINDOW[1] + 1) if p in same]
+        extra: list[Sentence] = []
+        for s in sentences:
+            if len(extra) >= EXTRA_SENTENCES:
                 break
-            neighbour = same_passage.get(best.position + offset)
-            if neighbour is None or is_heading_like(neighbour.text):
+            near = any(s.chunk_id == x.chunk_id and abs(s.position - x.position) <= 1 for x in window + extra)
+            if near or is_heading_like(s.text) or s.coverage <= 0:
                 continue
-            adds = share(words, neighbour.tokens - covered)
-            if adds > 0 or len(best.text) < 40:
-                chosen.append(neighbour)
-                covered |= neighbour.tokens
-        chosen.sort(key=lambda s: s.position)
-        quotes = [_Quote(s.hit, s.unit.start, s.unit.end) for s in chosen]
+            extra.append(s)
+        quotes = [_Quote(s.hit, s.unit.start, s.unit.end) for s in [*window, *extra]]
         citations, n_of = _citations(quotes, hits, catalog)
         rec = catalog.documents[best.hit.chunk.doc_id]
         where = phrasing.where(query.lang, rec.prefecture, rec.title, best.hit.chunk.page)
-        text = " ".join(_one_line(s.text) for s in chosen) + f" [{n_of[best.chunk_id]}] — {where}"
+        parts = [" ".join(_printed(s) for s in window) + f" [{n_of[best.chunk_id]}]"]
+        parts += [f"{_printed(s)} [{n_of[s.chunk_id]}]" for s in extra]
+        text = " ".join(parts) + f" — {where}"
         notes: tuple[str, ...] = ()
         if note_unpinned:
             text += " " + phrasing.NOT_PINNED[query.lang]
@@ -452,7 +467,7 @@ class ExtractiveAnswerer:
         return Answer(query.question, text, None, True, citations, notes, "passage", False)
 
 
-_ITEM_MARK = re.compile(r"^\s*(?:[・•●○◆◇■□▪▶►✓✔☆★]|[①-⑳⑴-⒇❶-❿]|\(?[0-9]{1,2}[)）.．]|[（(][0-9一二三四五六七八九十]{1,3}[)）]|[ア-ン][.．、)）])")
+_ITEM_MARK = re.compile(r"^\s*(?:[・•●○◆◇■□▪▶►✓✔☆★]|[①-⑳⑴-⒇❶-❿]|\(?[0-9]{1,2}[)）.．]|[0-9]{1,2}\s+(?=[^\s0-9])|[（(][0-9一二三四五六七八九十]{1,3}[)）]|[ア-ン][.．、)）])")
 
 
 def _item_name(text: str) -> str:

@@ -27,6 +27,7 @@ class Catalog:
     n_chunks: int
     _facts_by_key: dict = field(default_factory=dict, repr=False)
     _unit_rows: Mapping[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+    _unit_spans: np.ndarray | None = field(default=None, repr=False)
     _unit_vectors: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
@@ -54,6 +55,7 @@ class Catalog:
             n_chunks=len(index.chunks),
             _facts_by_key=by_key,
             _unit_rows=rows,
+            _unit_spans=index.units,
             _unit_vectors=index.unit_vectors,
         )
 
@@ -75,7 +77,9 @@ class Catalog:
         if self._unit_vectors is None or chunk_id not in self._unit_rows:
             return None
         lo, hi = self._unit_rows[chunk_id]
-        if hi - lo != len(units_of(self.chunk(chunk_id).text)):
+        units = units_of(self.chunk(chunk_id).text)
+        stored = self._unit_spans[lo:hi, 1:] if self._unit_spans is not None else None
+        if stored is None or len(units) != hi - lo or any((u.start, u.end) != tuple(r) for u, r in zip(units, stored, strict=True)):
             return None  # sentences split differently at build time: don't pair them wrongly
         return np.asarray(self._unit_vectors[lo:hi], dtype=np.float32)
 

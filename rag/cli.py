@@ -63,8 +63,16 @@ def _rag(args: argparse.Namespace):
 def cmd_model(args: argparse.Namespace) -> int:
     from rag.e5convert import build_e5_folder
 
+    from rag.translate import LEXICON_FILE, build_lexicon
+
     settings = _settings(args)
     target = settings.models_dir / "multilingual-e5-small"
+    lexicon = settings.models_dir / LEXICON_FILE
+    if not lexicon.exists() or args.force:
+        started = time.perf_counter()
+        print(f"building the English-Japanese lexicon from JMdict into {lexicon} …", file=sys.stderr)
+        build_lexicon(lexicon)
+        print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     if (target / "model.safetensors").exists() and not args.force:
         print(f"model already built at {target} (use --force to rebuild)", file=sys.stderr)
         return 0
@@ -322,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--index", help="index folder (env RAG_INDEX; default ./index)")
         sp.add_argument("--model", help="embedding model: multilingual-e5-small, a folder, or a hub name (env RAG_MODEL)")
 
-    m = sub.add_parser("model", help="build the default embedding model offline")
+    m = sub.add_parser("model", help="build the default embedding model and the English-Japanese lexicon offline")
     m.add_argument("action", choices=["build"])
     m.add_argument("--force", action="store_true")
     common(m)

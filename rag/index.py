@@ -45,7 +45,7 @@ from rag.units import split_units
 
 SCHEMA_VERSION = 2
 # Bump when ingest, normalisation, chunking or fact extraction change what an index holds.
-PIPELINE_VERSION = 4
+PIPELINE_VERSION = 5
 KEEP_BUILDS = 2
 
 
@@ -86,6 +86,7 @@ class BuildReport:
     kept_previous: list[str] = field(default_factory=list)
     chunks: int = 0
     embedded: int = 0
+    embedded_sentences: int = 0
     seconds: float = 0.0
     path: str = ""
 
@@ -471,7 +472,7 @@ def build_index(
             and [asdict(f) for f in report.failed] == old.manifest.get("failures")
         ):
             return _finish(report, started, all_chunks, 0, old.path)
-        unit_spans, unit_vectors, _ = sentence_vectors(all_chunks, embedder, old, progress)
+        unit_spans, unit_vectors, n_sentences = sentence_vectors(all_chunks, embedder, old, progress)
 
         built_at = datetime.now(UTC)
         build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
@@ -497,10 +498,12 @@ def build_index(
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         _swap_in(index_dir, final)
-        return _finish(report, started, all_chunks, len(todo), final)
+        return _finish(report, started, all_chunks, len(todo), final, n_sentences)
 
 
-def _finish(report: BuildReport, started: float, chunks: list[Chunk], embedded: int, path: Path) -> BuildReport:
+def _finish(
+    report: BuildReport, started: float, chunks: list[Chunk], embedded: int, path: Path, sentences: int = 0
+) -> BuildReport:
     return BuildReport(
         report.added,
         report.updated,
@@ -510,6 +513,7 @@ def _finish(report: BuildReport, started: float, chunks: list[Chunk], embedded: 
         report.kept_previous,
         chunks=len(chunks),
         embedded=embedded,
+        embedded_sentences=sentences,
         seconds=time.perf_counter() - started,
         path=str(path),
     )

@@ -18,7 +18,7 @@ from rag.eras import expand_years, year_mentions, year_token
 from rag.errors import QueryError
 from rag.glossary import glossary_terms, is_english
 from rag.prefectures import ENGLISH, mentioned_in_question
-from rag.tokenize import tokenize
+from rag.tokenize import content_compounds, tokenize
 from rag.translate import Lexicon, english_words
 from rag.vocab import GENERIC, Expect, Measure, expect_of, measure_of
 
@@ -51,6 +51,10 @@ class Concept:
 
     def found_in(self, tokens: set[str] | frozenset[str]) -> bool:
         return any(all(t in tokens for t in alt) for alt in self.alternatives)
+
+    def fraction_in(self, tokens: set[str] | frozenset[str]) -> float:
+        """How much of its best wording `tokens` hold (a compound half present counts half)."""
+        return max((sum(t in tokens for t in alt) / len(alt) for alt in self.alternatives if alt), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,8 @@ def _read(question: str, reader: Reader | None) -> Query:
             if c.word.lower() not in names and (alts := tuple(a for a in c.alternatives if a and all(content(t) for t in a)))
         ]
     else:
-        concepts = [Concept(t, ((t,),)) for t in dict.fromkeys(own_tokens) if content(t)]
+        compounds = [tuple(t for t in run if content(t)) for run in content_compounds(norm)]
+        concepts = [Concept("".join(run), (run,)) for run in dict.fromkeys(r for r in compounds if r)]
     ja_terms = tuple(dict.fromkeys("".join(a) for c in concepts for a in c.alternatives)) if lang == "en" else ()
     topic = tuple(dict.fromkeys(t for c in concepts for a in c.alternatives for t in a))
     tokens = own_tokens + [year_token(y) for y in years + calendar] + [ENGLISH[p].lower() for p in prefectures]

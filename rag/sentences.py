@@ -25,22 +25,29 @@ from rag.units import Unit
 from rag.vocab import DATE, Expect, value_pattern
 
 
+FEATURES = ("coverage", "context", "dense", "prior", "kind", "year", "short", "length")
+
+
 @dataclass(frozen=True)
 class Weights:
-    """Sentence score = sum of weight × feature. Fitted by logistic regression on which
-    sentence holds the answer: JSQuAD-test (1,000 random questions, sentences of the gold
-    passage) and ../shared/datasets/allganize-dev (sentences of the top 8 retrieved
-    passages; a sentence is positive when it holds every answer key). See
-    docs/reader.md for the fit and its held-out figures."""
+    """Sentence score = bias + sum of weight × feature, one weight per name in FEATURES:
+    coverage  share of the topic (idf-weighted) in the sentence
+    context   the same with its heading and the sentence before
+    dense     cosine of question and sentence embeddings (0 when the index has none)
+    prior     1 / sqrt(rank of its passage)
+    kind      holds a value of the asked kind (amount, rate, count, date)
+    year      names an asked year
+    short     fewer than 8 characters, or a heading or a question line
+    length    characters / 200, capped at 1 (longer sentences say more)
+    Fitted by logistic regression on which sentence holds the answer, with
+    `python -m rag.tools.fit_reader` (see docs/reader.md): JSQuAD-test questions (sentences
+    of the gold passage) and ../shared/datasets/allganize-dev (sentences of the top
+    retrieved passages); never on eval/qa.jsonl."""
 
-    coverage: float = 2.0  # share of the topic (idf-weighted) in the sentence
-    context: float = 1.0  # share of the topic in the sentence with its heading and the sentence before
-    dense: float = 4.0  # cosine of question and sentence embeddings (0 when the index has none)
-    prior: float = 0.6  # 1 / sqrt(rank of the passage)
-    kind: float = 0.4  # holds a value of the asked kind (amount, rate, count, date)
-    year: float = 0.5  # names an asked year
-    short: float = -0.8  # fewer than 8 characters, or a heading or a question line
-    bias: float = 0.0
+    # `python -m rag.fit_reader --jsquad 1000 --set ../shared/datasets/allganize-dev` (2026-12-02):
+    # held-out top-1 holds the answer: allganize .302 -> .349, JSQuAD .883 -> .869
+    values: tuple[float, ...] = (1.516, 1.781, 4.940, 3.047, 1.627, -0.642, -0.313, 1.020)
+    bias: float = -7.146
 
 
 WEIGHTS = Weights()
@@ -55,6 +62,9 @@ class Sentence:
     tokens: frozenset[str]
     coverage: float
     context: float
+    subject: float  # share of the topic held whole by the sentence with its heading and the sentence before
+    dense: float
+    features: tuple[float, ...]
     score: float
 
     @property
@@ -76,16 +86,19 @@ def topic_weights(query: Query, catalog: Catalog, skip: frozenset[str] = frozens
     for c in query.concepts:
         alts = [a for a in c.alternatives if not all(t in skip for t in a)]
         if alts:
-            out.append((c, max(sum(catalog.idf(t) for t in a) / len(a) for a in alts)))
+            out.append((c, max(sum(catalog.idf(t) for t in a) for a in alts)))
     return out
 
 
-def share(topic: Topic, tokens: set[str] | frozenset[str]) -> float:
-    """How much of the topic (by weight) `tokens` hold."""
+def share(topic: Topic, tokens: set[str] | frozenset[str], strict: bool = False) -> float:
+    """How much of the topic (by weight) `tokens` hold; `strict`: only concepts held whole
+    (a compound such as みえDXセンター counts only with every part)."""
     total = sum(w for _, w in topic)
     if not total:
         return 0.0
-    return sum(w for c, w in topic if c.found_in(tokens)) / total
+    if strict:
+        return sum(w for c, w in topic if c.found_in(tokens)) / total
+    return sum(w * c.fraction_in(tokens) for c, w in topic) / total
 
 
 def is_heading_like(text: str) -> bool:
@@ -115,20 +128,22 @@ def score_sentences(
             tokens = set(tokenize(unit.text))
             coverage = share(words, tokens)
             context = share(words, tokens | heading | previous)
+            subject = share(words, tokens | heading | previous, strict=True)
             dense = float(vectors[i] @ query_vector) if vectors is not None and query_vector is not None else 0.0
             holds_kind = bool(kind and kind.search(unit.text)) if query.expects != Expect.DATE else bool(DATE.search(unit.text))
             names_year = bool(asked_years and asked_years & set(years_in(unit.text)))
-            score = (
-                weights.coverage * coverage
-                + weights.context * context
-                + weights.dense * dense
-                + weights.prior * prior
-                + weights.kind * holds_kind
-                + weights.year * names_year
-                + weights.short * is_heading_like(unit.text)
-                + weights.bias
+            features = (
+                coverage,
+                context,
+                dense,
+                prior,
+                float(holds_kind),
+                float(names_year),
+                float(is_heading_like(unit.text)),
+                min(len(unit.text), 200) / 200,
             )
-            out.append(Sentence(hit, i, unit, frozenset(tokens), coverage, context, score))
+            score = weights.bias + sum(w * f for w, f in zip(weights.values, features, strict=True))
+            out.append(Sentence(hit, i, unit, frozenset(tokens), coverage, context, subject, dense, features, score))
             previous = tokens
     out.sort(key=lambda s: -s.score)
     return out

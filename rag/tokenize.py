@@ -63,3 +63,46 @@ def tokenize(text: str) -> list[str]:
             continue
         tokens.append(surface)
     return tokens
+
+
+# what a question is about: nouns and noun-like words, not verbs, auxiliaries or numbers
+_CONTENT_POS = {"名詞", "形状詞", "接頭辞", "記号"}
+_NOT_CONTENT_POS2 = {"数詞", "代名詞"}
+
+
+def content_tokens(text: str) -> list[str]:
+    """The content words of `text` in the same form as `tokenize` gives them: nouns (not
+    numerals or pronouns), adjectival nouns, and Latin words; verbs and endings are dropped."""
+    out: list[str] = []
+    for word in _tagger()(_prepare(text)):
+        surface = word.surface
+        if not any(ch.isalnum() for ch in surface) or surface in _EN_STOP:
+            continue
+        f = word.feature
+        if surface.isascii() and surface.isalpha():
+            out.append(surface)
+        elif f.pos1 in _CONTENT_POS and f.pos2 not in _NOT_CONTENT_POS2 and not surface.isdigit():
+            out.append(surface)
+    return out
+
+
+def content_compounds(text: str) -> list[tuple[str, ...]]:
+    """Runs of content words with nothing between them (スマート 自治 体 推進 事業): the noun
+    compounds a question names, each as its tokens."""
+    out: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for word in _tagger()(_prepare(text)):
+        surface = word.surface
+        f = word.feature
+        is_content = any(ch.isalnum() for ch in surface) and surface not in _EN_STOP and (
+            (surface.isascii() and surface.isalpha())
+            or (f.pos1 in _CONTENT_POS and f.pos2 not in _NOT_CONTENT_POS2 and not surface.isdigit())
+        )
+        if is_content:
+            run.append(surface)
+        elif run:
+            out.append(tuple(run))
+            run = []
+    if run:
+        out.append(tuple(run))
+    return out

@@ -169,7 +169,7 @@ def value_pattern(expect: Expect) -> re.Pattern[str] | None:
 
 
 # a year that names a law, not an event: 平成28年法律第103号
-LAW_NUMBER = re.compile(r"^\s*(?:法律|政令|省令|条例|規則|告示|通知|通達)?\s*第\s*[0-9]+\s*号|^\s*(?:法律|政令|省令|条例|告示)")
+LAW_NUMBER = re.compile(r"\s*(?:法律|政令|省令|条例|規則|告示|通知|通達)?\s*第\s*[0-9]+\s*号|\s*(?:法律|政令|省令|条例|告示)")
 
 
 # ---- words that say what kind of thing is asked, not what it is about -----------------------

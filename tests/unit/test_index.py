@@ -51,14 +51,15 @@ def test_incremental_embeds_only_new_and_changed(small_corpus, tmp_path):
     (small_corpus / "okayama.md").unlink()
     report = build_index(small_corpus, tmp_path / "index", emb)
     assert report.added == ["new.txt"] and report.removed == ["okayama.md"]
-    assert len(emb.embedded) == 1 and "香川県" in emb.embedded[0]
+    # the new chunk and its sentence, nothing else
+    assert emb.embedded and all("香川県" in t for t in emb.embedded) and report.embedded == 1
     index = load_index(tmp_path / "index", emb)
     assert set(index.documents) == {"mie.txt", "new.txt", "tokushima.txt"}
     assert all(c.doc_id != "okayama.md" for c in index.chunks)
 
     emb.embedded.clear()
     report = build_index(small_corpus, tmp_path / "index", emb, rebuild=True)
-    assert len(emb.embedded) == report.chunks and first > 0
+    assert len(emb.embedded) == report.chunks + report.embedded_sentences and first > 0
 
 
 def test_metadata_change_updates_the_document(small_corpus, tmp_path, fake_embedder):

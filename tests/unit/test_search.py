@@ -2,13 +2,24 @@ import pytest
 
 from rag.errors import QueryError
 from rag.index import build_index, load_index
-from rag.search import Searcher, parse_query
+from rag.query import Scope, understand
+from rag.search import Searcher
+
+
+class Search:
+    """The searcher as the ask path calls it: a question read into a Query with its filters."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+
+    def search(self, question, k=5, prefecture=None, doc_id=None, mode="hybrid"):
+        return self.searcher.search(understand(question, scope=Scope(prefecture, doc_id)), k, mode)
 
 
 @pytest.fixture
 def searcher(small_corpus, tmp_path, fake_embedder):
     build_index(small_corpus, tmp_path / "index", fake_embedder)
-    return Searcher(load_index(tmp_path / "index", fake_embedder), fake_embedder)
+    return Search(Searcher(load_index(tmp_path / "index", fake_embedder), fake_embedder))
 
 
 def test_hybrid_finds_the_passage(searcher):
@@ -61,7 +72,7 @@ def test_bad_queries_raise_query_error(searcher, kwargs, message):
         searcher.search(**kwargs)
 
 
-def test_parse_query_collects_years_and_prefectures():
-    q = parse_query("Tokushima FY2022 電子決裁")
+def test_understand_collects_years_and_prefectures():
+    q = understand("Tokushima FY2022 電子決裁")
     assert q.years == (2022,) and q.prefectures == ("徳島県",)
     assert "fy2022" in q.tokens and "令和4年度" in q.dense_text
