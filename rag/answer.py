@@ -26,7 +26,10 @@ from rag import phrasing
 from rag.catalog import Catalog, units_of
 from rag.eras import era_western_label, year_mentions, years_in
 from rag.facts import Fact
-from rag.normalize import nfkc
+from rag.facts import kpi_labels
+from rag.normalize import NormText, nfkc, normalize_for_matching
+from rag.tables import YearTable, year_tables
+from rag.tokenize import tokenize
 from rag.query import Query
 from rag.sentences import Sentence, is_heading_like, score_sentences, share, topic_weights
 from rag.types import Answer, Citation, Hit
@@ -182,6 +185,10 @@ class ExtractiveAnswerer:
                 missing = self._other_measure(query, catalog, hits)
                 if missing is not None:
                     return missing
+            if query.years and numeric:
+                block = self._table_block(query, hits, catalog)
+                if block is not None:
+                    return block
             if query.years and not any(set(query.years) & set(years_in(s.text)) for s in sentences[:8]):
                 return _none(query, phrasing.not_covered_year(query.lang, list(query.years)), hits, catalog, ("year not stated",), sentences)
         if query.expects == Expect.LIST:
@@ -403,6 +410,42 @@ class ExtractiveAnswerer:
         kind = "date" if query.expects in (Expect.DATE, Expect.PERIOD) else "value"
         return Answer(query.question, text, value, True, citations, (), kind, True)
 
+    # ---- KPI tables whose labels can't be tied to their values -------------------------------
+    def _table_block(self, query: Query, hits: list[Hit], catalog: Catalog) -> Answer | None:
+        """The year-row tables of the passages about the question that hold an asked year,
+        shown with the indicator labels around them: the reader cannot tell which label a
+        table belongs to (PDF extraction scatters them), so it shows the block, not a value."""
+        words = topic_weights(query, catalog)
+        found: list[tuple[Hit, YearTable, NormText]] = []
+        labels: list[str] = []
+        seen: set[str] = set()
+        for hit in hits:
+            if share(words, set(tokenize(hit.chunk.text + " " + (hit.chunk.heading or "")))) < SUBJECT_MIN:
+                continue
+            # a table often sits a passage or two away from the indicator's name
+            for chunk in catalog.neighbours(hit.chunk.chunk_id):
+                if chunk.chunk_id in seen:
+                    continue
+                seen.add(chunk.chunk_id)
+                nt = normalize_for_matching(chunk.text)
+                labels += [name for _, name, _ in kpi_labels(nt.text)]
+                for t in year_tables(nt.text):
+                    if set(query.years) & set(t.years) and _unit_fits(query.expects, t.unit):
+                        found.append((_hit_for(chunk.chunk_id, hits, catalog), t, nt))
+        if not found:
+            return None
+        found = found[:3]
+        quotes = [_Quote(h, *nt.span_in_original(t.start, t.end)) for h, t, nt in found]
+        citations, n_of = _citations(quotes, hits, catalog)
+        blocks = " ／ ".join(f"{t.render(query.years, query.lang)} [{n_of[h.chunk.chunk_id]}]" for h, t, _ in found)
+        # the indicators named around the tables, those closest to the question first
+        labels = sorted(dict.fromkeys(labels), key=lambda name: -share(words, set(tokenize(name))))[:4]
+        lead = "Table values (which indicator each row belongs to is not certain): " if query.lang == "en" else "表の値（どの指標の行かは文書で確認してください）："
+        text = lead + blocks
+        if labels:
+            text += (" — indicators on this page: " if query.lang == "en" else " — このページの指標：") + " / ".join(dict.fromkeys(labels))
+        return Answer(query.question, text, None, True, citations, ("table shown, value not tied to its label",), "passage", False)
+
     # ---- lists -------------------------------------------------------------------------------
     def _list_answer(self, query: Query, sentences: list[Sentence], hits: list[Hit], catalog: Catalog) -> Answer | None:
         """The items of a bulleted or numbered list under a line that names the question's topic."""
@@ -465,6 +508,17 @@ class ExtractiveAnswerer:
             text += " " + phrasing.NOT_PINNED[query.lang]
             notes = ("value not pinned down",)
         return Answer(query.question, text, None, True, citations, notes, "passage", False)
+
+
+def _unit_fits(expect: Expect, unit: str | None) -> bool:
+    """Whether a table's unit can answer the kind of figure asked for."""
+    if unit is None:
+        return True
+    if expect == Expect.RATE:
+        return unit == "%"
+    if expect == Expect.COUNT:
+        return unit != "%"
+    return True
 
 
 _ITEM_MARK = re.compile(r"^\s*(?:[・•●○◆◇■□▪▶►✓✔☆★]|[①-⑳⑴-⒇❶-❿]|\(?[0-9]{1,2}[)）.．]|[0-9]{1,2}\s+(?=[^\s0-9])|[（(][0-9一二三四五六七八九十]{1,3}[)）]|[ア-ン][.．、)）])")

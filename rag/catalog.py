@@ -26,6 +26,7 @@ class Catalog:
     token_df: Mapping[str, int]  # passages holding each BM25 token
     n_chunks: int
     _facts_by_key: dict = field(default_factory=dict, repr=False)
+    _order: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)  # doc -> its chunk ids in order
     _unit_rows: Mapping[str, tuple[int, int]] = field(default_factory=dict, repr=False)
     _unit_spans: np.ndarray | None = field(default=None, repr=False)
     _unit_vectors: np.ndarray | None = field(default=None, repr=False)
@@ -47,8 +48,12 @@ class Catalog:
             starts = np.searchsorted(chunk_rows, np.arange(len(index.chunks)), side="left")
             ends = np.searchsorted(chunk_rows, np.arange(len(index.chunks)), side="right")
             rows = {c.chunk_id: (int(a), int(b)) for c, a, b in zip(index.chunks, starts, ends, strict=True) if b > a}
+        order: dict[str, list[str]] = {}
+        for c in index.chunks:
+            order.setdefault(c.doc_id, []).append(c.chunk_id)
         return cls(
             documents=index.documents,
+            _order={d: tuple(ids) for d, ids in order.items()},
             chunks_by_id={c.chunk_id: c for c in index.chunks},
             facts=tuple(index.facts),
             token_df=df,
@@ -70,6 +75,13 @@ class Catalog:
         if year is not None:
             return list(self._facts_by_key.get((measure, year), ()))
         return [f for f in self.facts if f.measure == measure]
+
+    def neighbours(self, chunk_id: str, n: int = 2) -> list[Chunk]:
+        """The passage and the `n` before and after it in its document, in order."""
+        chunk = self.chunk(chunk_id)
+        ids = self._order.get(chunk.doc_id, (chunk_id,))
+        i = ids.index(chunk_id)
+        return [self.chunk(c) for c in ids[max(0, i - n) : i + n + 1]]
 
     def sentence_vectors(self, chunk_id: str) -> np.ndarray | None:
         """The vectors of a passage's sentences, in the order of `units_of(chunk.text)`; None

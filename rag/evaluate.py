@@ -193,6 +193,7 @@ class ItemResult:
     got: str
     answer_type: str
     grounded: bool
+    notes: tuple[str, ...]
     rank: int | None  # rank of the first relevant passage in the retrieved list
     page: int | None  # the target page, when the set gives one
     page_rank: int | None  # rank of the first passage on the target page (or holding the evidence)
@@ -351,6 +352,7 @@ def evaluate(rag: Rag, items: list[QAItem], name: str = "eval", progress=None) -
                 got=a.short_answer or a.answer[:SHORT_CHARS],
                 answer_type=a.answer_type,
                 grounded=a.grounded,
+                notes=a.notes,
                 rank=rank,
                 page=item.page,
                 page_rank=page_rank,

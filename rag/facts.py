@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 from rag.eras import era_to_western
 from rag.normalize import normalize_for_matching
+from rag.tables import CELL, year_tables
 from rag.types import Chunk
 
 MEASURES = ("target", "actual", "budget")
@@ -163,69 +164,52 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
 
 
 _SECTION = re.compile(r"^[^\n]{2,30}\([0-9]{1,2}\)[ \t]*$", re.M)
-_YEAR_ROW = re.compile(r"^[ \t]*(?:(?:令和|平成)\s*(?:元|[0-9]{1,2})\s*年度[ \t]*){3,}$", re.M)
-_ROW_LABELS = re.compile(r"\A\s*目標\s*\n?\s*実績\s*\n")
 _KPI_LABEL = re.compile(r"^[ \t]*(?P<tag>KGI|KPI\s*-\s*[0-9]+)\s*[::]\s*(?P<name>[^\n]+)(?:\n(?P<more>[^\n]{1,20}))?$", re.M)
-_CELL = re.compile(rf"(?P<v>{_NUM})\s*(?P<u>%|件|人)?(?:\(※\))?|[-－—―]")
 # which units a label's wording admits: a rate is in %, a count of people in 人
 _UNIT_WORDS = {"%": re.compile("率|割合"), "人": re.compile("者数|人数")}
 
 
-def _year_tables(text: str, add) -> None:
-    """Tables laid out as a row of years, then 目標/実績, then one (target, actual) pair per
-    year, as PDF extraction leaves them. Their labels often come out in another order than
-    the tables, so a table is tied to a label only when its unit leaves no doubt: the one %
-    table of a section and the one label that names a rate, say. Other tables are not read."""
+def kpi_labels(section: str) -> list[tuple[str, str, tuple[int, int]]]:
+    """(tag, name, span of the name) of each KGI / KPI-n label in a section."""
+    labels = []
+    for m in _KPI_LABEL.finditer(section):
+        name = m["name"].strip()
+        end = m.end("name")
+        if m["more"] and not re.search(r"年度|担当課|KPI|CSF|KGI", m["more"]):
+            name += m["more"].strip()
+            end = m.end("more")
+        labels.append((re.sub(r"\s", "", m["tag"]), name, (m.start("name"), end)))
+    return labels
+
+
+def sections(text: str) -> list[tuple[int, int]]:
+    """Spans of the "主な指標及び工程（１）"-style sections a page's KPI labels and tables share."""
     bounds = [m.start() for m in _SECTION.finditer(text)] + [len(text)]
-    starts = [0, *bounds[:-1]]
-    for lo, hi in zip(starts, bounds, strict=True):
+    return list(zip([0, *bounds[:-1]], bounds, strict=True))
+
+
+def _year_tables(text: str, add) -> None:
+    """Year-row tables (rag.tables). Their labels often come out in another order than the
+    tables, so a table is tied to a label only when its unit leaves no doubt: the one %
+    table of a section and the one label that names a rate, say. Other tables are not read."""
+    for lo, hi in sections(text):
         section = text[lo:hi]
-        labels = []
-        for m in _KPI_LABEL.finditer(section):
-            name = m["name"].strip()
-            end = m.end("name")
-            if m["more"] and not re.search(r"年度|担当課|KPI|CSF|KGI", m["more"]):
-                name += m["more"].strip()
-                end = m.end("more")
-            labels.append((re.sub(r"\s", "", m["tag"]), name, (lo + m.start("name"), lo + end)))
-        tables = []
-        for m in _YEAR_ROW.finditer(section):
-            years = [
-                era_to_western(e or "令和", 1 if n == "元" else int(n))
-                for e, n in re.findall(r"(令和|平成)?\s*(元|[0-9]{1,2})\s*年度", m.group())
-            ]
-            rest = section[m.end() + 1 :]
-            head = _ROW_LABELS.match(rest)
-            if not head:
+        labels = [(tag, name, (lo + a, lo + b)) for tag, name, (a, b) in kpi_labels(section)]
+        tables = year_tables(section)
+        for t in tables:
+            if t.unit not in _UNIT_WORDS:
                 continue
-            cells = []
-            for c in _CELL.finditer(rest, head.end()):
-                if rest[head.end() : c.start()].strip() and not cells:
-                    break
-                gap = rest[cells[-1].end() : c.start()] if cells else ""
-                if gap.strip():
-                    break
-                cells.append(c)
-                if len(cells) == 2 * len(years):
-                    break
-            if len(cells) != 2 * len(years):
-                continue
-            units = {c["u"] for c in cells if c["v"] and c["u"]}
-            unit = units.pop() if len(units) == 1 else None
-            base = lo + m.end() + 1
-            tables.append((years, cells, unit, base))
-        for years, cells, unit, base in tables:
-            if unit not in _UNIT_WORDS:
-                continue
-            same_unit = [t for t in tables if t[2] == unit]
-            fitting = [lab for lab in labels if _UNIT_WORDS[unit].search(lab[1])]
+            same_unit = [x for x in tables if x.unit == t.unit]
+            fitting = [lab for lab in labels if _UNIT_WORDS[t.unit].search(lab[1])]
             if len(same_unit) != 1 or len(fitting) != 1:
                 continue
             tag, name, span = fitting[0]
-            for i, year in enumerate(years):
-                for measure, c in (("target", cells[2 * i]), ("actual", cells[2 * i + 1])):
-                    if c["v"]:
-                        add(name, year, measure, c["v"], c["u"] or unit, base + c.start(), base + c.end(), tag, span)
+            for i, year in enumerate(t.years):
+                for k, measure in ((2 * i, "target"), (2 * i + 1, "actual")):
+                    s, e = t.cells[k]
+                    cell = CELL.fullmatch(section, s, e) or CELL.match(section, s)
+                    if cell and cell["v"]:
+                        add(name, year, measure, cell["v"], cell["u"] or t.unit, lo + s, lo + e, tag, span)
 
 
 def extract_facts(chunks: list[Chunk], doc_year: int | None = None) -> list[Fact]:

@@ -1,0 +1,85 @@
+"""KPI tables laid out as a row of fiscal years, then 目標 / 実績, then one (target, actual)
+pair of cells per year — the shape PDF extraction leaves them in:
+
+    令和２年度 令和３年度 令和４年度
+    目標
+    実績
+    －
+    ８７％
+    ９０％
+    ９５％
+    …
+
+`year_tables` finds them in NFKC text with their spans. Facts are read from a table only
+when its label is certain (rag.facts); otherwise the reader shows the table block itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.eras import era_to_western, era_western_label
+
+YEAR_ROW = re.compile(r"^[ \t]*(?:(?:令和|平成)\s*(?:元|[0-9]{1,2})\s*年度[ \t]*){3,}$", re.M)
+ROW_LABELS = re.compile(r"\s*目標\s*\n?\s*実績\s*\n")
+CELL = re.compile(r"(?P<v>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<u>%|件|人)?(?:\(※\))?|[-－—―]")
+_YEAR_CELL = re.compile(r"(令和|平成)?\s*(元|[0-9]{1,2})\s*年度")
+
+
+@dataclass(frozen=True)
+class YearTable:
+    years: tuple[int, ...]
+    targets: tuple[str, ...]  # one cell per year, "－" where empty
+    actuals: tuple[str, ...]
+    unit: str | None  # the one unit its cells share, if they share one
+    start: int  # span in the text it was found in: from the year row to the last cell
+    end: int
+    cells: tuple[tuple[int, int], ...]  # (start, end) of each cell, target then actual per year
+
+    def column(self, year: int) -> tuple[str, str] | None:
+        if year not in self.years:
+            return None
+        i = self.years.index(year)
+        return self.targets[i], self.actuals[i]
+
+    def render(self, years: tuple[int, ...] = (), lang: str = "ja") -> str:
+        """One line: each year (the asked ones, or all) with its target and actual."""
+        wanted = [y for y in self.years if not years or y in years] or list(self.years)
+        if lang == "en":
+            return " | ".join(f"FY{y}: target {self.column(y)[0]}, actual {self.column(y)[1]}" for y in wanted)
+        return " ｜ ".join(f"{era_western_label(y)} 目標 {self.column(y)[0]} 実績 {self.column(y)[1]}" for y in wanted)
+
+
+def year_tables(text: str) -> list[YearTable]:
+    """Every year-row table in `text` (NFKC), in order."""
+    out = []
+    for m in YEAR_ROW.finditer(text):
+        years = [era_to_western(e or "令和", 1 if n == "元" else int(n)) for e, n in _YEAR_CELL.findall(m.group())]
+        head = ROW_LABELS.match(text, m.end() + 1) if m.end() < len(text) else None
+        if not head:
+            continue
+        cells = []
+        for c in CELL.finditer(text, head.end()):
+            gap = text[cells[-1].end() if cells else head.end() : c.start()]
+            if gap.strip():
+                break
+            cells.append(c)
+            if len(cells) == 2 * len(years):
+                break
+        if len(cells) != 2 * len(years):
+            continue
+        units = {c["u"] for c in cells if c["v"] and c["u"]}
+        values = [re.sub(r"\s", "", c.group()) for c in cells]
+        out.append(
+            YearTable(
+                tuple(years),
+                tuple(values[0::2]),
+                tuple(values[1::2]),
+                units.pop() if len(units) == 1 else None,
+                m.start(),
+                cells[-1].end(),
+                tuple(c.span() for c in cells),
+            )
+        )
+    return out
