@@ -37,7 +37,10 @@ STOP = frozenset(
     between among during after before within without through against up down out off again further
     once too so if while whether because since until upon
     japan japanese year years fiscal fy reiwa heisei showa prefecture prefectural
-    target targets goal goals aim aims budget budgets budgeted actual actuals value values figure figures amount""".split()
+    target targets goal goals aim aims budget budgets budgeted actual actuals value values figure figures amount
+    looking look regarding specific specifically detail details detailed example examples particular particularly
+    overall respectively following based according provide provided given kind kinds type types way ways thing things
+    include includes including included like well make made take taken use used""".split()
 )
 
 
@@ -156,11 +159,11 @@ class Lexicon:
         passages a term occurs; 0 drops it). One-character readings are too ambiguous to keep."""
         words = _WORD.findall(text.lower())
         out: list[tuple[str, list[str]]] = []
-        covered: set[int] = set()  # words inside a phrase the dictionary knows are not looked up alone
+        covered: set[int] = set()  # words inside a phrase the dictionary knows are not looked up again
         for n in (3, 2, 1):
             for i in range(len(words) - n + 1):
                 gram = words[i : i + n]
-                if (n == 1 and (i in covered or gram[0] in STOP)) or (n > 1 and (gram[0] in STOP or gram[-1] in STOP)):
+                if covered & set(range(i, i + n)) or gram[0] in STOP or gram[-1] in STOP:
                     continue
                 candidates = [t for t in self.lookup(" ".join(gram))[:12] if len(t) > 1]
                 if not candidates and n > 1:
@@ -174,8 +177,10 @@ class Lexicon:
         return out
 
     def _compound(self, words: list[str]) -> list[str]:
-        """A loanword compound the dictionary lacks ("idea box" -> アイデアボックス, "DX center" ->
-        DXセンター): the katakana readings of its words, or the word itself for an acronym."""
+        """A compound of an acronym and a loanword the dictionary lacks ("DX center" -> DXセンター,
+        "AI chatbot" -> AIチャットボット): the acronym as written, the katakana reading of the rest."""
+        if not any(len(w) <= 4 and w.isalpha() and not self.lookup(w) for w in words):
+            return []
         parts: list[list[str]] = []
         for w in words:
             if len(w) <= 4 and w.isalpha() and not self.lookup(w):
