@@ -46,7 +46,8 @@ from rag.vocab import (
     value_pattern,
 )
 
-MAX_CITATIONS = 3
+# passages cited: those the answer quotes, then the other top passages as further reading
+MAX_CITATIONS = 5
 SUBJECT_MIN = 0.5  # share of the topic (idf-weighted) a span must hold to be about the question
 FACT_MIN = 0.5  # share of the topic an indicator's name must hold to answer with its fact
 # below this share of the topic in every sentence, nothing retrieved is about the question (answerable

@@ -130,7 +130,10 @@ class Rag:
             hits = loaded.searcher.search(replace(query, scope=Scope(query.prefecture)), k, query_vector=qv)
         if not hits:
             hits = loaded.searcher.search(query, k, query_vector=qv)
-        answer = self.answerer.answer(query, hits[: self.settings.top_k], loaded.catalog, qv)
+        # an English question's retrieval text carries its Japanese terms; sentences are scored
+        # against the question alone
+        sv = qv if query.dense_text == query.reading_text else loaded.searcher.embedder.embed_queries([query.reading_text])[0]
+        answer = self.answerer.answer(query, hits[: self.settings.top_k], loaded.catalog, sv)
         return Turn(query, hits, answer)
 
     def info(self) -> dict:

@@ -70,7 +70,8 @@ class Query:
     topic: tuple[str, ...] = ()  # content words, in the documents' language
     concepts: tuple[Concept, ...] = ()  # the topic grouped by what the question said
     tokens: tuple[str, ...] = ()  # BM25 tokens
-    dense_text: str = ""
+    dense_text: str = ""  # what the dense retriever embeds
+    reading_text: str = ""  # what sentences are compared with: the question, its years spelled every way
     ja_terms: tuple[str, ...] = ()  # Japanese terms found for an English question
     scope: Scope = field(default_factory=Scope)
     followup: bool = False
@@ -173,6 +174,7 @@ def _read(question: str, reader: Reader | None) -> Query:
     dense_text = expand_years(norm)
     if lang == "en":
         tokens += [t for t in topic if t not in tokens]
+    reading = dense_text
     return Query(
         question=question,
         text=norm,
@@ -186,6 +188,7 @@ def _read(question: str, reader: Reader | None) -> Query:
         concepts=tuple(concepts),
         tokens=tuple(tokens),
         dense_text=dense_text,
+        reading_text=reading,
         ja_terms=ja_terms,
     )
 
@@ -209,6 +212,7 @@ def _leans_on(query: Query, previous: Query) -> Query:
         concepts=previous.concepts + tuple(c for c in query.concepts if c not in previous.concepts and c.word not in ("その", "それ")),
         tokens=query.tokens + tuple(t for t in previous.tokens if t not in query.tokens),
         dense_text=f"{previous.dense_text} {query.dense_text}",
+        reading_text=f"{previous.reading_text} {query.reading_text}",
         ja_terms=tuple(dict.fromkeys(previous.ja_terms + query.ja_terms)),
         followup=True,
         context=context,
