@@ -16,6 +16,7 @@ passage. The reader decides between four kinds of answer (`Answer.answer_type`):
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -25,19 +26,18 @@ import numpy as np
 from rag import phrasing
 from rag.catalog import Catalog, units_of
 from rag.eras import era_western_label, year_mentions, years_in
-from rag.facts import Fact
-from rag.facts import kpi_labels
+from rag.facts import Fact, kpi_labels
 from rag.normalize import NormText, nfkc, normalize_for_matching
-from rag.tables import YearTable, year_tables
-from rag.tokenize import tokenize
 from rag.query import Query
 from rag.sentences import Sentence, is_heading_like, score_sentences, share, topic_weights
+from rag.tables import YearTable, year_tables
+from rag.tokenize import tokenize
 from rag.types import Answer, Citation, Hit
 from rag.vocab import (
     DATE,
     DATE_RANGE,
-    LAW_NUMBER,
     FACT_GENERIC,
+    LAW_NUMBER,
     MEASURE_IN_TEXT,
     NUMERIC_EXPECTS,
     VALUE,
@@ -59,6 +59,16 @@ EXTRA_SENTENCES = 2  # ... and up to this many more from elsewhere
 
 class Answerer(Protocol):
     def answer(self, query: Query, hits: list[Hit], catalog: Catalog, query_vector: np.ndarray | None = None) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class _Grounded:
+    """A value one sentence states for everything the question names."""
+
+    sentence: Sentence
+    value: str
+    start: int  # the value's span in the passage's original text
+    end: int
 
 
 @dataclass(frozen=True)
@@ -129,10 +139,12 @@ def _printed(s: Sentence) -> str:
     return _one_line(s.hit.chunk.text[s.unit.start : s.unit.end])
 
 
-def _none(query: Query, text: str, hits: list[Hit], catalog: Catalog, notes: tuple[str, ...] = (), lead: list[Sentence] = ()) -> Answer:
+def _none(
+    query: Query, text: str, hits: list[Hit], catalog: Catalog, notes: tuple[str, ...] = (), lead: list[Sentence] = ()
+) -> Answer:
     """No passage states it: say so, then the closest passages (their best sentence quoted)."""
     quotes = [_Quote(s.hit, s.unit.start, s.unit.end) for s in lead[:1]]
-    citations, n_of = _citations(quotes, hits, catalog)
+    citations, _n_of = _citations(quotes, hits, catalog)
     parts = [text]
     if citations:
         label = phrasing.RELATED[query.lang]
@@ -177,12 +189,11 @@ class ExtractiveAnswerer:
         sentences = score_sentences(query, hits, catalog, query_vector)
         if not sentences:
             return _none(query, phrasing.NOT_FOUND[query.lang], hits, catalog, ("nothing retrieved",))
-        best = sentences[0]
         if query.topic and max(s.context for s in sentences[:5]) < RELEVANT_MIN:
             return _none(query, phrasing.NOT_FOUND[query.lang], hits, catalog, ("no passage is about the question",), sentences)
         if numeric or query.expects in (Expect.DATE, Expect.PERIOD):
             grounded = self._grounded_value(query, sentences, catalog)
-            if grounded is not None:
+            if grounded:
                 return self._value_answer(query, grounded, hits, catalog)
             if query.measure is not None:
                 missing = self._other_measure(query, catalog, hits)
@@ -193,7 +204,14 @@ class ExtractiveAnswerer:
                 if block is not None:
                     return block
             if query.years and not any(set(query.years) & set(years_in(s.text)) for s in sentences[:8]):
-                return _none(query, phrasing.not_covered_year(query.lang, list(query.years)), hits, catalog, ("year not stated",), sentences)
+                return _none(
+                    query,
+                    phrasing.not_covered_year(query.lang, list(query.years)),
+                    hits,
+                    catalog,
+                    ("year not stated",),
+                    sentences,
+                )
         if query.expects == Expect.LIST:
             listed = self._list_answer(query, sentences, hits, catalog)
             if listed is not None:
@@ -208,7 +226,9 @@ class ExtractiveAnswerer:
         asked = [query.scope.prefecture] if query.scope.prefecture else list(query.prefectures)
         missing = [p for p in asked if p not in indexed]
         if missing and not any(p in indexed for p in asked):
-            return _none(query, phrasing.not_covered_prefecture(query.lang, missing, indexed), hits, catalog, ("prefecture not in corpus",))
+            return _none(
+                query, phrasing.not_covered_prefecture(query.lang, missing, indexed), hits, catalog, ("prefecture not in corpus",)
+            )
         if not hits:
             return _none(query, phrasing.NOT_FOUND[query.lang], hits, catalog, ("nothing retrieved",))
         if query.years:
@@ -216,7 +236,9 @@ class ExtractiveAnswerer:
                 f.year for f in catalog.facts if self._in_scope(query, f.doc_id, catalog)
             }
             if not set(query.years) & covered:
-                return _none(query, phrasing.not_covered_year(query.lang, list(query.years)), hits, catalog, ("year not covered",))
+                return _none(
+                    query, phrasing.not_covered_year(query.lang, list(query.years)), hits, catalog, ("year not covered",)
+                )
         return None
 
     @staticmethod
@@ -289,7 +311,9 @@ class ExtractiveAnswerer:
             short = values[0]
         else:
             # documents disagree: every value with its source, nothing silently picked
-            short = " / ".join(f"{v} ({catalog.documents[d].title})" for v, d in dict.fromkeys((f.display, f.doc_id) for f in facts))
+            short = " / ".join(
+                f"{v} ({catalog.documents[d].title})" for v, d in dict.fromkeys((f.display, f.doc_id) for f in facts)
+            )
             notes = ("documents disagree",)
             lines.insert(0, phrasing.disagree(query.lang))
         return Answer(query.question, " ".join(lines), short, True, citations, notes, "value", len(docs) >= 1 and not notes)
@@ -309,13 +333,16 @@ class ExtractiveAnswerer:
         return f"{f.display} — {source} {label}{indicator}、{era_western_label(f.year)}の{measure} {cite}"
 
     # ---- one value read from one sentence -----------------------------------------------------
-    def _grounded_value(self, query: Query, sentences: list[Sentence], catalog: Catalog) -> tuple[Sentence, str, int, int] | None:
-        """The best sentence that states a value of the asked kind for everything the question
-        names, with the value and its span in the passage; None when no sentence does."""
+    def _grounded_value(self, query: Query, sentences: list[Sentence], catalog: Catalog) -> list[_Grounded]:
+        """The sentences that state a value of the asked kind for everything the question names,
+        best first, each with its value and the value's span in the passage (at most three)."""
         if query.expects == Expect.DIFFERENCE or len(query.years) > 1:
-            return None
+            return []
         pattern = value_pattern(query.expects) or VALUE
+        out: list[_Grounded] = []
         for s in sentences:
+            if len(out) >= 3:
+                break
             if s.subject < SUBJECT_MIN or s.coverage <= 0 or is_heading_like(s.text):
                 continue
             if not self._in_scope(query, s.hit.chunk.doc_id, catalog):
@@ -332,9 +359,8 @@ class ExtractiveAnswerer:
             if picked is None:
                 continue
             value, vs, ve = picked
-            start, end = self._span_in_passage(s, vs, ve)
-            return s, value, start, end
-        return None
+            out.append(_Grounded(s, value, *self._span_in_passage(s, vs, ve)))
+        return out
 
     @staticmethod
     def _states_measure(measure: Measure, s: Sentence) -> bool:
@@ -383,7 +409,7 @@ class ExtractiveAnswerer:
         period, the two ends of "A から B まで"."""
         dates = [m for m in DATE.finditer(text) if not LAW_NUMBER.match(text, m.end())]
         if query.expects == Expect.PERIOD:
-            for a, b in zip(dates, dates[1:], strict=False):
+            for a, b in itertools.pairwise(dates):
                 between = text[a.end() : b.start()]
                 if len(between) <= 4 and DATE_RANGE.search(between):
                     return f"{a.group().strip()}〜{b.group().strip()}", a.start(), b.end()
@@ -403,15 +429,35 @@ class ExtractiveAnswerer:
         a, b = nt.span_in_original(found, found + ve - vs)
         return s.unit.start + a, s.unit.start + b
 
-    def _value_answer(self, query: Query, grounded: tuple[Sentence, str, int, int], hits: list[Hit], catalog: Catalog) -> Answer:
-        s, value, vs, ve = grounded
-        quotes = [_Quote(s.hit, s.unit.start, s.unit.end), _Quote(s.hit, vs, ve)]
+    def _value_answer(self, query: Query, grounded: list[_Grounded], hits: list[Hit], catalog: Catalog) -> Answer:
+        """The best grounded value. Other sentences as strongly about the question that state a
+        different value are not hidden: from the same passage they are listed with it (a plan
+        revised twice has two dates), from other documents they are shown as a disagreement."""
+        best = grounded[0]
+        peers = [g for g in grounded[1:] if g.sentence.subject >= best.sentence.subject - 1e-9 and g.value != best.value]
+        same_passage = [g for g in peers if g.sentence.chunk_id == best.sentence.chunk_id]
+        other_docs = [g for g in peers if g.sentence.hit.chunk.doc_id != best.sentence.hit.chunk.doc_id]
+        shown = sorted([best, *same_passage], key=lambda g: g.sentence.position) if same_passage else [best, *other_docs[:1]]
+        quotes = [
+            q
+            for g in shown
+            for q in (_Quote(g.sentence.hit, g.sentence.unit.start, g.sentence.unit.end), _Quote(g.sentence.hit, g.start, g.end))
+        ]
         citations, n_of = _citations(quotes, hits, catalog)
-        rec = catalog.documents[s.hit.chunk.doc_id]
-        where = phrasing.where(query.lang, rec.prefecture, rec.title, s.hit.chunk.page)
-        text = f"{value} — {where}: 「{_clip(_printed(s), 200)}」 [{n_of[s.chunk_id]}]"
+        lines = []
+        for g in shown:
+            rec = catalog.documents[g.sentence.hit.chunk.doc_id]
+            where = phrasing.where(query.lang, rec.prefecture, rec.title, g.sentence.hit.chunk.page)
+            lines.append(f"{g.value} — {where}: 「{_clip(_printed(g.sentence), 200)}」 [{n_of[g.sentence.chunk_id]}]")
         kind = "date" if query.expects in (Expect.DATE, Expect.PERIOD) else "value"
-        return Answer(query.question, text, value, True, citations, (), kind, True)
+        if len(shown) == 1:
+            return Answer(query.question, lines[0], best.value, True, citations, (), kind, True)
+        if same_passage:
+            short = "、".join(dict.fromkeys(g.value for g in shown))
+            return Answer(query.question, " ".join(lines), short, True, citations, ("several values stated",), kind, True)
+        short = " / ".join(f"{g.value} ({catalog.documents[g.sentence.hit.chunk.doc_id].title})" for g in shown)
+        text = phrasing.disagree(query.lang) + " " + " ".join(lines)
+        return Answer(query.question, text, short, True, citations, ("documents disagree",), kind, False)
 
     # ---- KPI tables whose labels can't be tied to their values -------------------------------
     def _table_block(self, query: Query, hits: list[Hit], catalog: Catalog) -> Answer | None:
@@ -443,11 +489,19 @@ class ExtractiveAnswerer:
         blocks = " ／ ".join(f"{t.render(query.years, query.lang)} [{n_of[h.chunk.chunk_id]}]" for h, t, _ in found)
         # the indicators named around the tables, those closest to the question first
         labels = sorted(dict.fromkeys(labels), key=lambda name: -share(words, set(tokenize(name))))[:4]
-        lead = "Table values (which indicator each row belongs to is not certain): " if query.lang == "en" else "表の値（どの指標の行かは文書で確認してください）："
+        lead = (
+            "Table values (which indicator each row belongs to is not certain): "
+            if query.lang == "en"
+            else "表の値（どの指標の行かは文書で確認してください）："
+        )
         text = lead + blocks
         if labels:
-            text += (" — indicators on this page: " if query.lang == "en" else " — このページの指標：") + " / ".join(dict.fromkeys(labels))
-        return Answer(query.question, text, None, True, citations, ("table shown, value not tied to its label",), "passage", False)
+            text += (" — indicators on this page: " if query.lang == "en" else " — このページの指標：") + " / ".join(
+                dict.fromkeys(labels)
+            )
+        return Answer(
+            query.question, text, None, True, citations, ("table shown, value not tied to its label",), "passage", False
+        )
 
     # ---- lists -------------------------------------------------------------------------------
     def _list_answer(self, query: Query, sentences: list[Sentence], hits: list[Hit], catalog: Catalog) -> Answer | None:
@@ -476,7 +530,11 @@ class ExtractiveAnswerer:
             where = phrasing.where(query.lang, rec.prefecture, rec.title, lead.hit.chunk.page)
             short = "、".join(names)
             original = lead.hit.chunk.text
-            text = f"{_clip(_printed(lead), 100)} [{n}] " + " ".join(_one_line(original[u.start : u.end]) for u in items) + f" [{n}] — {where}"
+            text = (
+                f"{_clip(_printed(lead), 100)} [{n}] "
+                + " ".join(_one_line(original[u.start : u.end]) for u in items)
+                + f" [{n}] — {where}"
+            )
             return Answer(query.question, text, short, True, citations, (), "list", True)
         return None
 
@@ -491,6 +549,8 @@ class ExtractiveAnswerer:
         best = next((s for s in sentences if not is_heading_like(s.text)), sentences[0])
         same = {s.position: s for s in sentences if s.chunk_id == best.chunk_id}
         window = [same[p] for p in range(best.position - WINDOW[0], best.position + WINDOW[1] + 1) if p in same]
+        while window[0] is not best and is_heading_like(window[0].text):
+            window.pop(0)  # a heading before the sentence says nothing the answer needs
         extra: list[Sentence] = []
         for s in sentences:
             if len(extra) >= EXTRA_SENTENCES:
@@ -524,11 +584,12 @@ def _unit_fits(expect: Expect, unit: str | None) -> bool:
     return True
 
 
-_ITEM_MARK = re.compile(r"^\s*(?:[・•●○◆◇■□▪▶►✓✔☆★]|[①-⑳⑴-⒇❶-❿]|\(?[0-9]{1,2}[)）.．]|[0-9]{1,2}\s+(?=[^\s0-9])|[（(][0-9一二三四五六七八九十]{1,3}[)）]|[ア-ン][.．、)）])")
+_ITEM_MARK = re.compile(
+    r"^\s*(?:[・•●○◆◇■□▪▶►✓✔☆★]|[①-⑳⑴-⒇❶-❿]|\(?[0-9]{1,2}[)）.．]|[0-9]{1,2}\s+(?=[^\s0-9])|[（(][0-9一二三四五六七八九十]{1,3}[)）]|[ア-ン][.．、)）])"
+)
 
 
 def _item_name(text: str) -> str:
     """A list item without its mark, cut at its first sentence end or colon."""
     body = _ITEM_MARK.sub("", text, count=1).strip()
     return re.split(r"[。：:]", body, maxsplit=1)[0].strip()[:60]
-

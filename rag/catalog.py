@@ -91,7 +91,11 @@ class Catalog:
         lo, hi = self._unit_rows[chunk_id]
         units = units_of(self.chunk(chunk_id).text)
         stored = self._unit_spans[lo:hi, 1:] if self._unit_spans is not None else None
-        if stored is None or len(units) != hi - lo or any((u.start, u.end) != tuple(r) for u, r in zip(units, stored, strict=True)):
+        if (
+            stored is None
+            or len(units) != hi - lo
+            or any((u.start, u.end) != tuple(r) for u, r in zip(units, stored, strict=True))
+        ):
             return None  # sentences split differently at build time: don't pair them wrongly
         return np.asarray(self._unit_vectors[lo:hi], dtype=np.float32)
 

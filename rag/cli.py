@@ -7,8 +7,8 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from rag.errors import RagError
@@ -62,7 +62,6 @@ def _rag(args: argparse.Namespace):
 
 def cmd_model(args: argparse.Namespace) -> int:
     from rag.e5convert import build_e5_folder
-
     from rag.translate import LEXICON_FILE, build_lexicon
 
     settings = _settings(args)
@@ -188,7 +187,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     def run(question: str, history: list[str] | None = None) -> dict:
         return answer_json(rag.ask(question, args.prefecture, args.doc, history if history is not None else args.history))
 
-
     if args.queries:
         return _batch(args, run)
     _need_question(args)
@@ -257,7 +255,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
             Path(args.out).mkdir(parents=True, exist_ok=True)
             (Path(args.out) / "jsquad.md").write_text(result.markdown() + "\n", encoding="utf-8")
         return 0
-    from rag.evaluate import DEFAULT_THRESHOLDS, check_thresholds, evaluate, load_qa, load_set, load_thresholds, table, write_report
+    from rag.evaluate import (
+        DEFAULT_THRESHOLDS,
+        check_thresholds,
+        evaluate,
+        load_qa,
+        load_set,
+        load_thresholds,
+        table,
+        write_report,
+    )
     from rag.pipeline import Rag
 
     settings = _settings(args)

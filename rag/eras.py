@@ -94,7 +94,8 @@ def year_mentions(text: str) -> list[YearMention]:
         if not any(x.start <= m.start() + 3 and x.year == int(m.group(1)) for x in out):
             out.append(YearMention(int(m.group(1)), True, m.start()))
     era_positions = sorted(
-        [(m.start(), m.group(1)) for m in _ERA.finditer(text)] + [(m.start(), ERA_LETTER[m.group(1)]) for m in _LETTER.finditer(text)]
+        [(m.start(), m.group(1)) for m in _ERA.finditer(text)]
+        + [(m.start(), ERA_LETTER[m.group(1)]) for m in _LETTER.finditer(text)]
     )
     for m in _BARE.finditer(text):
         era = "令和"

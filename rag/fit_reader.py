@@ -46,7 +46,9 @@ def jsquad_groups(n: int, data: Path, seed: int = 0) -> list[Group]:
     random.Random(seed).shuffle(queries)
     queries = queries[:n]
     records = {pid: DocRecord(pid, "", DocumentMeta(title=p["title"]), 1, 1) for pid, p in passages.items()}
-    chunks = [Chunk(pid, pid, None, 0, len(p["text"]), p["text"], normalize_for_matching(p["text"]).text) for pid, p in passages.items()]
+    chunks = [
+        Chunk(pid, pid, None, 0, len(p["text"]), p["text"], normalize_for_matching(p["text"]).text) for pid, p in passages.items()
+    ]
     needed = {q["passage_id"] for q in queries}
     spans, texts = [], []
     for row, c in enumerate(chunks):

@@ -12,12 +12,24 @@ import re
 
 # (English pattern, Japanese terms, source). Matching is case-insensitive, on word boundaries.
 _TERMS: list[tuple[str, tuple[str, ...], str]] = [
-    (r"e-?approvals?|electronic (?:approvals?|decisions?|decision-making)", ("電子決裁",), "Digital Agency, 自治体DX推進計画 (English summary)"),
+    (
+        r"e-?approvals?|electronic (?:approvals?|decisions?|decision-making)",
+        ("電子決裁",),
+        "Digital Agency, 自治体DX推進計画 (English summary)",
+    ),
     (r"e-?applications?|online applications?|electronic applications?", ("電子申請",), "Digital Agency, 行政手続のオンライン化"),
     (r"online (?:administrative )?procedures?", ("行政手続", "オンライン化"), "Digital Agency, 行政手続のオンライン化"),
     (r"digiti[sz](?:e|ed|ing|ation)", ("電子化", "デジタル化"), "JMdict lists デジタル化 only under 'digitization'"),
-    (r"(?:working|work) from home|home-?based work", ("在宅勤務", "テレワーク"), "MHLW, テレワークの適切な導入及び実施の推進のためのガイドライン"),
-    (r"web[- ]?conferenc\w*|video conferenc\w*|online meetings?", ("Web会議",), "common administrative term (Web会議), absent from JMdict"),
+    (
+        r"(?:working|work) from home|home-?based work",
+        ("在宅勤務", "テレワーク"),
+        "MHLW, テレワークの適切な導入及び実施の推進のためのガイドライン",
+    ),
+    (
+        r"web[- ]?conferenc\w*|video conferenc\w*|online meetings?",
+        ("Web会議",),
+        "common administrative term (Web会議), absent from JMdict",
+    ),
     (r"generative ai", ("生成AI",), "Digital Agency, 生成AIの利用 guidance"),
     (r"(?:municipal|local government) cloud", ("自治体クラウド",), "MIC, 自治体クラウド"),
     (r"analog(?:ue)? regulations?", ("アナログ規制",), "Digital Agency, アナログ規制の見直し"),

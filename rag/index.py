@@ -251,7 +251,11 @@ def make_bm25(chunks: list[Chunk], records: dict[str, DocRecord]):
 
 
 def in_memory_index(
-    records: list[DocRecord], chunks: list[Chunk], vectors: np.ndarray, dim: int, units: tuple[np.ndarray, np.ndarray] | None = None
+    records: list[DocRecord],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    dim: int,
+    units: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Index:
     """An Index that lives only in memory (benchmarks, tests)."""
     by_id = {r.doc_id: r for r in records}
@@ -259,7 +263,16 @@ def in_memory_index(
     facts = document_facts(chunks, by_id)
     spans, unit_vectors = units if units is not None else (None, None)
     return Index(
-        Path("."), manifest, by_id, chunks, vectors, make_dense(vectors, dim), make_bm25(chunks, by_id), facts, spans, unit_vectors
+        Path("."),
+        manifest,
+        by_id,
+        chunks,
+        vectors,
+        make_dense(vectors, dim),
+        make_bm25(chunks, by_id),
+        facts,
+        spans,
+        unit_vectors,
     )
 
 

@@ -35,7 +35,9 @@ def not_covered_prefecture(lang: str, missing: list[str], indexed: list[str]) ->
     if lang == "en":
         names = ", ".join(f"{ENGLISH[p]} ({p})" for p in missing)
         return f"{NOT_FOUND['en']} The indexed documents do not cover {names}. Indexed: {'、'.join(indexed) or 'none'}."
-    return f"{NOT_FOUND['ja']}{'、'.join(missing)}の文書は索引にありません（索引にある都道府県：{'、'.join(indexed) or 'なし'}）。"
+    return (
+        f"{NOT_FOUND['ja']}{'、'.join(missing)}の文書は索引にありません（索引にある都道府県：{'、'.join(indexed) or 'なし'}）。"
+    )
 
 
 def not_covered_year(lang: str, years: list[int]) -> str:
@@ -52,7 +54,9 @@ def dangling(lang: str) -> str:
 
 def no_subject(lang: str) -> str:
     if lang == "en":
-        return f"{NOT_FOUND['en']} The question names no indicator or project; say which one (e.g. “the budget of the RPA project”)."
+        return (
+            f"{NOT_FOUND['en']} The question names no indicator or project; say which one (e.g. “the budget of the RPA project”)."
+        )
     return f"{NOT_FOUND['ja']}質問に指標や事業の名前がありません。どの指標・事業かを添えて質問してください。"
 
 

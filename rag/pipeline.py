@@ -45,6 +45,13 @@ class Rag:
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def over(cls, settings: Settings, index: Index, embedder: Embedder) -> Rag:
+        """A Rag serving an index built in memory (benchmarks, tests)."""
+        rag = cls(settings, embedder)
+        rag._loaded = rag._serve(index)
+        return rag
+
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
@@ -52,8 +59,10 @@ class Rag:
         return self._embedder
 
     def _load(self) -> _Loaded:
+        return self._serve(load_index(self.settings.index, self.embedder))
+
+    def _serve(self, index: Index) -> _Loaded:
         s = self.settings
-        index = load_index(s.index, self.embedder)
         catalog = Catalog.of(index)
         reader = Reader(load_lexicon(s.models_dir.resolve()), catalog.df)
         return _Loaded(Searcher(index, self.embedder, s.rrf_k, s.dense_weight, s.bm25_weight), catalog, reader)
@@ -99,7 +108,12 @@ class Rag:
         return loaded.searcher.scoped(loaded.reader.understand(question, history or (), Scope(prefecture, doc_id)))
 
     def search(
-        self, question: str | Query, k: int | None = None, prefecture: str | None = None, doc_id: str | None = None, mode: str = "hybrid"
+        self,
+        question: str | Query,
+        k: int | None = None,
+        prefecture: str | None = None,
+        doc_id: str | None = None,
+        mode: str = "hybrid",
     ) -> list[Hit]:
         query = question if isinstance(question, Query) else self.understand(question, None, prefecture, doc_id)
         return self.searcher.search(query, k or self.settings.top_k, mode)

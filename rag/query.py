@@ -209,7 +209,8 @@ def _leans_on(query: Query, previous: Query) -> Query:
         measure=query.measure or previous.measure,
         expects=expects,
         topic=tuple(dict.fromkeys(previous.topic + own_topic)),
-        concepts=previous.concepts + tuple(c for c in query.concepts if c not in previous.concepts and c.word not in ("その", "それ")),
+        concepts=previous.concepts
+        + tuple(c for c in query.concepts if c not in previous.concepts and c.word not in ("その", "それ")),
         tokens=query.tokens + tuple(t for t in previous.tokens if t not in query.tokens),
         dense_text=f"{previous.dense_text} {query.dense_text}",
         reading_text=f"{previous.reading_text} {query.reading_text}",
@@ -224,9 +225,7 @@ def _is_followup(query: Query) -> bool:
     return bool(_FOLLOWUP.search(query.text)) or not own_topic
 
 
-def understand(
-    question: str, history: Sequence[str] = (), scope: Scope | None = None, reader: Reader | None = None
-) -> Query:
+def understand(question: str, history: Sequence[str] = (), scope: Scope | None = None, reader: Reader | None = None) -> Query:
     """Read a question; a follow-up takes what it leaves out (prefecture, years, measure, topic)
     from the conversation, read oldest first over at most MAX_HISTORY earlier questions."""
     text = check_question(question)

@@ -22,10 +22,19 @@ def cite_label(c: Citation) -> str:
     return f"{pref}{c.title}{page}"
 
 
+GROUNDED_TYPES = ("value", "date", "name", "list")
+
+
 def answer_markdown(answer: Answer) -> str:
+    """Bold only for a short answer a cited span states; passages and "no direct answer"
+    are marked as what they are, so a guess never looks like an answer."""
     parts = []
-    if answer.short_answer and answer.answerable:
+    if answer.short_answer and answer.answerable and answer.answer_type in GROUNDED_TYPES:
         parts.append(f"**{escape_markdown(answer.short_answer)}**")
+    elif answer.answer_type == "none":
+        parts.append("⚠️ *直接の答えは見つかりませんでした — No direct answer*")
+    elif answer.answer_type == "passage":
+        parts.append("*文書からの抜粋 — Quoted from the documents (not a single value)*")
     parts.append(escape_markdown(answer.answer))
     if answer.citations:
         heading = "Sources" if answer.answerable else "Related passages"

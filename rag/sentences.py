@@ -24,7 +24,6 @@ from rag.types import Hit
 from rag.units import Unit
 from rag.vocab import DATE, Expect, value_pattern
 
-
 FEATURES = ("coverage", "context", "dense", "prior", "kind", "year", "short", "length")
 
 

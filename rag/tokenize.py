@@ -79,9 +79,9 @@ def content_tokens(text: str) -> list[str]:
         if not any(ch.isalnum() for ch in surface) or surface in _EN_STOP:
             continue
         f = word.feature
-        if surface.isascii() and surface.isalpha():
-            out.append(surface)
-        elif f.pos1 in _CONTENT_POS and f.pos2 not in _NOT_CONTENT_POS2 and not surface.isdigit():
+        if (surface.isascii() and surface.isalpha()) or (
+            f.pos1 in _CONTENT_POS and f.pos2 not in _NOT_CONTENT_POS2 and not surface.isdigit()
+        ):
             out.append(surface)
     return out
 
@@ -94,9 +94,13 @@ def content_compounds(text: str) -> list[tuple[str, ...]]:
     for word in _tagger()(_prepare(text)):
         surface = word.surface
         f = word.feature
-        is_content = any(ch.isalnum() for ch in surface) and surface not in _EN_STOP and (
-            (surface.isascii() and surface.isalpha())
-            or (f.pos1 in _CONTENT_POS and f.pos2 not in _NOT_CONTENT_POS2 and not surface.isdigit())
+        is_content = (
+            any(ch.isalnum() for ch in surface)
+            and surface not in _EN_STOP
+            and (
+                (surface.isascii() and surface.isalpha())
+                or (f.pos1 in _CONTENT_POS and f.pos2 not in _NOT_CONTENT_POS2 and not surface.isdigit())
+            )
         )
         if is_content:
             run.append(surface)

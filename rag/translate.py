@@ -73,8 +73,12 @@ def build_lexicon(target: Path) -> Path:
     """Write the English -> Japanese table next to the model: (key, term, rank), where a
     lower rank is a better reading (common word, earlier sense)."""
     source = sqlite3.connect(f"file:{_jmdict_path()}?mode=ro", uri=True)
-    common = {row[0] for row in source.execute(f"SELECT kid FROM KJP WHERE text IN ({','.join('?' * len(_PRIORITY))})", _PRIORITY)}
-    kana_common = {row[0] for row in source.execute(f"SELECT kid FROM KNP WHERE text IN ({','.join('?' * len(_PRIORITY))})", _PRIORITY)}
+    common = {
+        row[0] for row in source.execute(f"SELECT kid FROM KJP WHERE text IN ({','.join('?' * len(_PRIORITY))})", _PRIORITY)
+    }
+    kana_common = {
+        row[0] for row in source.execute(f"SELECT kid FROM KNP WHERE text IN ({','.join('?' * len(_PRIORITY))})", _PRIORITY)
+    }
     forms: dict[int, list[tuple[str, bool]]] = {}
     for kid, idseq, text in source.execute("SELECT ID, idseq, text FROM Kanji ORDER BY ID"):
         forms.setdefault(idseq, []).append((text, kid in common))

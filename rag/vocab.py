@@ -5,10 +5,10 @@ values and dates in NFKC text. Every other module asks here."""
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 
 
-class Measure(str, Enum):
+class Measure(StrEnum):
     TARGET = "target"
     ACTUAL = "actual"
     BUDGET = "budget"
@@ -112,7 +112,7 @@ DATE_RANGE = re.compile(r"(?:から|〜|~|～|-|－|—|まで)")
 
 
 # ---- what the question expects ---------------------------------------------------------------
-class Expect(str, Enum):
+class Expect(StrEnum):
     MONEY = "money"
     RATE = "rate"
     COUNT = "count"
@@ -130,21 +130,71 @@ class Expect(str, Enum):
 
 # order matters: the first pattern that matches decides
 _EXPECT = (
-    (Expect.DEFINITION, re.compile(r"(?i)とは(?:何|なに|どのような|どういう|$|[?？]|\s)|の意味|って何|what (?:is|are|does) (?:an? |the )?.{1,60}(?:mean|stand for)\b|^define\b|definition of|meaning of")),
-    (Expect.LIST, re.compile(r"(?i)挙げ|列挙|すべて|全て|一覧|何と何|(?:[0-9]+|二|三|四|五|六|七|八|九|十)つの|の種類|の内訳|の項目|柱は|の柱|\blist\b|what are the (?:[0-9]+|two|three|four|five|six|seven|main|key)\b|name (?:the|all)\b|(?:two|three|four|five|six|seven) (?:pillars|items|areas|points|goals|measures|types|kinds)")),
+    (
+        Expect.DEFINITION,
+        re.compile(
+            r"(?i)とは(?:何|なに|どのような|どういう|$|[?？]|\s)|の意味|って何|what (?:is|are|does) (?:an? |the )?.{1,60}(?:mean|stand for)\b|^define\b|definition of|meaning of"
+        ),
+    ),
+    (
+        Expect.LIST,
+        re.compile(
+            r"(?i)挙げ|列挙|すべて|全て|一覧|何と何|(?:[0-9]+|二|三|四|五|六|七|八|九|十)つの|の種類|の内訳|の項目|柱は|の柱|\blist\b|what are the (?:[0-9]+|two|three|four|five|six|seven|main|key)\b|name (?:the|all)\b|(?:two|three|four|five|six|seven) (?:pillars|items|areas|points|goals|measures|types|kinds)"
+        ),
+    ),
     (Expect.WHICH, re.compile(r"(?i)どの(?:県|都道府県|文書|計画|資料)|どこの県|which (?:prefecture|document|plan)")),
-    (Expect.DIFFERENCE, re.compile(r"(?i)いくら(?:増|減|多|少)|何(?:ポイント|%|件|人|円|千円|万円)(?:増|減|上昇|低下|多|少)|差は|差額|増減|how much (?:more|less|higher|lower)|how much did .{1,60} (?:increase|decrease|grow|fall|rise)|difference (?:between|in)")),
+    (
+        Expect.DIFFERENCE,
+        re.compile(
+            r"(?i)いくら(?:増|減|多|少)|何(?:ポイント|%|件|人|円|千円|万円)(?:増|減|上昇|低下|多|少)|差は|差額|増減|how much (?:more|less|higher|lower)|how much did .{1,60} (?:increase|decrease|grow|fall|rise)|difference (?:between|in)"
+        ),
+    ),
     (Expect.PERIOD, re.compile(r"(?i)how long|期間は|期間を|いつから|いつまで|what (?:is the )?period|from when")),
     # explanations and trends: the answer is sentences even when they hold figures
-    (Expect.PASSAGE, re.compile(r"(?i)どのよう|どう(?:変|推移|な|い|す|し)|推移|変動|変化|傾向|比べ|比較|違い|理由|なぜ|何故|背景|説明|方法|手順|how (?:did|does|do|has|have|is|are|was|were|can|should|to)\b|why\b|explain|describe|trend|compare|compared")),
-    (Expect.DATE, re.compile(r"(?i)いつ|何年何月|何月|何日|時期|期日|期限|(?:^|\s)when\b|what (?:date|month|day)|which (?:month|day)|by when")),
-    (Expect.MONEY, re.compile(r"(?i)予算|いくら|金額|費用|経費|事業費|何円|何万円|何億|how much (?:money|was|is|will|did|does|do)|budget|cost|amount of money|\byen\b")),
+    (
+        Expect.PASSAGE,
+        re.compile(
+            r"(?i)どのよう|どう(?:変|推移|な|い|す|し)|推移|変動|変化|傾向|比べ|比較|違い|理由|なぜ|何故|背景|説明|方法|手順|how (?:did|does|do|has|have|is|are|was|were|can|should|to)\b|why\b|explain|describe|trend|compare|compared"
+        ),
+    ),
+    (
+        Expect.DATE,
+        re.compile(
+            r"(?i)いつ|何年何月|何月|何日|時期|期日|期限|(?:^|\s)when\b|what (?:date|month|day)|which (?:month|day)|by when"
+        ),
+    ),
+    (
+        Expect.MONEY,
+        re.compile(
+            r"(?i)予算|いくら|金額|費用|経費|事業費|何円|何万円|何億|how much (?:money|was|is|will|did|does|do)|budget|cost|amount of money|\byen\b"
+        ),
+    ),
     (Expect.RATE, re.compile(r"(?i)率|割合|何%|何パーセント|何割|シェア|percent|percentage|\brate\b|ratio|share of")),
-    (Expect.COUNT, re.compile(r"(?i)何(?:件|人|名|社|校|回|か所|箇所|ヶ所|カ所|団体|所属|市町村|手続|室|店|台|本|個|機関|事業|項目|種類|部門|業種|品目|施設|時間|日|か月|ヶ月|カ月|年|歳|世帯)|いくつ|幾つ|数は|how many|number of")),
-    (Expect.NAME, re.compile(r"(?i)誰|だれ|どなた|どこ(?!まで)|何という|名称|担当(?:課|部|局)は|(?:^|\s)who\b|(?:^|\s)where\b|what is the name|which (?:organi[sz]ation|department|division|body|agency|office)")),
-    (Expect.YESNO, re.compile(r"(?i)(?:ます|です|でした|ました|できる|ある|いる|必要)か[?？。]?\s*$|^(?:is|are|was|were|does|do|did|can|could|should|must|will|has|have)\b")),
+    (
+        Expect.COUNT,
+        re.compile(
+            r"(?i)何(?:件|人|名|社|校|回|か所|箇所|ヶ所|カ所|団体|所属|市町村|手続|室|店|台|本|個|機関|事業|項目|種類|部門|業種|品目|施設|時間|日|か月|ヶ月|カ月|年|歳|世帯)|いくつ|幾つ|数は|how many|number of"
+        ),
+    ),
+    (
+        Expect.NAME,
+        re.compile(
+            r"(?i)誰|だれ|どなた|どこ(?!まで)|何という|名称|担当(?:課|部|局)は|(?:^|\s)who\b|(?:^|\s)where\b|what is the name|which (?:organi[sz]ation|department|division|body|agency|office)"
+        ),
+    ),
+    (
+        Expect.YESNO,
+        re.compile(
+            r"(?i)(?:ます|です|でした|ました|できる|ある|いる|必要)か[?？。]?\s*$|^(?:is|are|was|were|does|do|did|can|could|should|must|will|has|have)\b"
+        ),
+    ),
     (Expect.PASSAGE, re.compile(r"(?i)について|教えて|how\b|what (?:measures|steps|actions)")),
-    (Expect.VALUE, re.compile(r"(?i)目標|実績|値|いくつ|どれくらい|どのくらい|どの程度|何|target|actual|value|figure|what was|what is|how (?:high|large|big|low)")),
+    (
+        Expect.VALUE,
+        re.compile(
+            r"(?i)目標|実績|値|いくつ|どれくらい|どのくらい|どの程度|何|target|actual|value|figure|what was|what is|how (?:high|large|big|low)"
+        ),
+    ),
 )
 # a value asked for by name of measure alone ("目標は?") is a figure of any unit
 NUMERIC_EXPECTS = (Expect.MONEY, Expect.RATE, Expect.COUNT, Expect.VALUE)

@@ -10,13 +10,13 @@ import gradio as gr
 from rag.admin import add_upload, check_token
 from rag.errors import RagError
 from rag.pipeline import Rag, answer_json
-from rag.render import answer_markdown, citations_html, escape_markdown, file_route, info_markdown
 from rag.query import MAX_QUESTION_CHARS
+from rag.render import answer_markdown, citations_html, escape_markdown, file_route, info_markdown
 
 EXAMPLES = [
     "徳島県の2022年度の電子決裁の目標は？",
     "what is Tokushima's 2022 e-approval target",
-    "その実績は？",
+    "岡山県DX推進指針の対象期間は？",
     "みえDXセンターとは何ですか",
     "How long does the Okayama DX guideline run?",
     "三重県のスマート自治体推進事業の令和2年度予算額は？",

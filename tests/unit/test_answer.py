@@ -137,7 +137,11 @@ def test_a_law_number_is_not_a_date(plan):
 def test_list_answer_assembles_the_items_in_order(plan):
     a = plan("岡山県DX推進指針の重点取組事項を挙げてください")
     assert a.answer_type == "list"
-    assert a.short_answer.split("、")[:3] == ["自治体の情報システムの標準化・共通化", "マイナンバーカードの普及促進", "行政手続のオンライン化"]
+    assert a.short_answer.split("、")[:3] == [
+        "自治体の情報システムの標準化・共通化",
+        "マイナンバーカードの普及促進",
+        "行政手続のオンライン化",
+    ]
 
 
 def test_money_question_is_answered_with_an_amount(plan):

@@ -1,23 +1,39 @@
 """The benchmark's plumbing (its figures are printed by `rag bench`, never asserted on time)."""
 
-from rag.bench import BenchResult, scaled_index
+import numpy as np
+
+from rag.bench import BenchBase, BenchResult, _latencies, scaled_index
 from rag.embed import FakeEmbedder
 from rag.index import DocRecord, bm25_tokens
-from rag.search import Searcher
+from rag.pipeline import Rag
+from rag.settings import Settings
 from rag.types import Chunk, DocumentMeta
+from rag.units import split_units
+from tests.conftest import MODELS
 
 
-def test_scaled_index_repeats_real_text_to_the_asked_size():
+def test_scaled_index_repeats_real_text_with_facts_and_sentences():
     emb = FakeEmbedder()
-    texts = ["徳島県の電子決裁", "三重県のテレワーク", "岡山県のDX推進指針"]
+    texts = ["徳島県の電子決裁", "三重県のテレワーク", "KGI 公文書の電子化率 2022(R4)年度 100%"]
     base = [Chunk(f"p{i}", f"p{i}", None, 0, len(t), t, t) for i, t in enumerate(texts)]
-    records = {c.doc_id: DocRecord(c.doc_id, "", DocumentMeta(), 1, 1) for c in base}
-    vectors = emb.embed_passages(texts)
-    tokens = [bm25_tokens(c, records[c.doc_id]) for c in base]
-    index = scaled_index(emb, 2500, vectors, base, tokens, random_vectors=False)
+    records = {c.doc_id: DocRecord(c.doc_id, "", DocumentMeta(prefecture="徳島県"), 1, 1) for c in base}
+    spans = [np.array([(u.start, u.end) for u in split_units(t)], np.int32).reshape(-1, 2) for t in texts]
+    bb = BenchBase(
+        base,
+        records,
+        emb.embed_passages(texts),
+        [bm25_tokens(c, records[c.doc_id]) for c in base],
+        spans,
+        [emb.embed_passages([t[s:e] for s, e in sp]).astype(np.float16) for t, sp in zip(texts, spans, strict=True)],
+        ["テレワーク", "2022年度の電子化率の目標は？"],
+    )
+    index = scaled_index(emb, 2500, bb, random_vectors=False)
     assert len(index.chunks) == 2500 and index.vectors.shape == (2500, emb.dim)
-    hits = Searcher(index, emb).search("テレワーク", 3)
-    assert {h.chunk.text for h in hits} == {"三重県のテレワーク"}
+    assert len(index.facts) >= 2500 // 3 and index.units is not None and len(index.units) == len(index.unit_vectors)
+    rag = Rag.over(Settings(models_dir=MODELS), index, emb)
+    assert {h.chunk.text for h in rag.search("テレワーク", 3)} == {"三重県のテレワーク"}
+    assert rag.ask("2022年度の電子化率の目標は？").short_answer == "100%"  # the timed path reads facts
+    assert set(_latencies(rag, bb.questions)) == {"search", "ask", "bm25", "dense"}
 
 
 def test_result_table_marks_missed_targets():

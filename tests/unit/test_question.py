@@ -58,7 +58,13 @@ FOLLOWUPS = [
     ("その実績は？", ["徳島県の2022年度の電子決裁の目標は？"], ("徳島県",), (2022,), Measure.ACTUAL),
     ("and the actual?", ["what is Tokushima's 2022 e-approval target"], ("徳島県",), (2022,), Measure.ACTUAL),
     ("令和3年度は？", ["徳島県の2022年度の電子決裁の目標は？"], ("徳島県",), (2021,), Measure.TARGET),
-    ("what about FY2021?", ["How much was budgeted for Tokushima's RPA project in FY2022?"], ("徳島県",), (2021,), Measure.BUDGET),
+    (
+        "what about FY2021?",
+        ["How much was budgeted for Tokushima's RPA project in FY2022?"],
+        ("徳島県",),
+        (2021,),
+        Measure.BUDGET,
+    ),
 ]
 
 
