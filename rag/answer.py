@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -182,6 +183,10 @@ class ExtractiveAnswerer:
         numeric = query.expects in NUMERIC_EXPECTS or query.expects == Expect.DIFFERENCE
         if numeric and not query.topic:
             return _none(query, phrasing.no_subject(query.lang), hits, catalog, ("no subject",))
+        if query.expects == Expect.DIFFERENCE:
+            difference = self._difference(query, hits, catalog)
+            if difference is not None:
+                return difference
         if query.measure is not None and numeric:
             facts = self._matching_facts(query, catalog)
             if facts:
@@ -216,6 +221,12 @@ class ExtractiveAnswerer:
             listed = self._list_answer(query, sentences, hits, catalog)
             if listed is not None:
                 return listed
+        if query.expects == Expect.WHICH:
+            named = self._which_answer(query, sentences, hits, catalog)
+            if named is not None:
+                return named
+        if query.expects == Expect.DEFINITION:
+            sentences = _definitions_first(query, sentences)
         return self._passage_answer(
             query, sentences, hits, catalog, note_unpinned=numeric or query.expects in (Expect.DATE, Expect.PERIOD)
         )
@@ -503,6 +514,69 @@ class ExtractiveAnswerer:
             query.question, text, None, True, citations, ("table shown, value not tied to its label",), "passage", False
         )
 
+    # ---- differences of two grounded figures -------------------------------------------------
+    def _difference(self, query: Query, hits: list[Hit], catalog: Catalog) -> Answer | None:
+        """How much a figure grew or fell between two asked years: both values must be facts of
+        the same indicator in the same document; both are shown and cited, then the difference."""
+        if len(query.years) != 2 or query.measure is None:
+            return None
+        first, second = sorted(query.years)
+        a = self._matching_facts(replace(query, years=(first,)), catalog)
+        b = self._matching_facts(replace(query, years=(second,)), catalog)
+        pairs = [(x, y) for x in a for y in b if x.doc_id == y.doc_id and x.indicator == y.indicator and x.unit == y.unit]
+        if not pairs:
+            return None
+        x, y = pairs[0]
+        try:
+            vx, vy = float(x.value.replace(",", "")), float(y.value.replace(",", ""))
+        except ValueError:
+            return None
+        diff = vy - vx
+        decimals = max(len(v.split(".")[1]) if "." in v else 0 for v in (x.value, y.value))
+        shown = f"{diff:+,.{decimals}f}{x.unit}"
+        quotes = [_Quote(_hit_for(f.chunk_id, hits, catalog), f.start, f.end) for f in (x, y)]
+        citations, n_of = _citations(quotes, hits, catalog)
+        indicator = x.indicator_original or x.indicator
+        measure = phrasing.measure_word(query.lang, x.measure)
+        if query.lang == "en":
+            text = (
+                f"{shown}: {indicator} {measure} {phrasing.year_label('en', first)} {x.display} [{n_of[x.chunk_id]}] → "
+                f"{phrasing.year_label('en', second)} {y.display} [{n_of[y.chunk_id]}]"
+            )
+        else:
+            text = (
+                f"{shown}（{indicator}の{measure}：{era_western_label(first)} {x.display} [{n_of[x.chunk_id]}] → "
+                f"{era_western_label(second)} {y.display} [{n_of[y.chunk_id]}]）"
+            )
+        return Answer(query.question, text, shown, True, citations, ("computed from two cited values",), "value", True)
+
+    # ---- which prefecture / which document ----------------------------------------------------
+    def _which_answer(self, query: Query, sentences: list[Sentence], hits: list[Hit], catalog: Catalog) -> Answer | None:
+        """The prefectures (or documents) whose passages state what the question describes."""
+        words = topic_weights(query, catalog)
+        # the sentence itself must hold the topic whole: a heading nearby is not enough to name a prefecture
+        strong = [s for s in sentences if share(words, s.tokens, strict=True) >= SUBJECT_MIN and not is_heading_like(s.text)]
+        if not strong:
+            return None
+        by_doc: dict[str, Sentence] = {}
+        for s in strong:
+            by_doc.setdefault(s.hit.chunk.doc_id, s)
+        asks_document = bool(re.search(r"(?i)文書|計画|資料|document|plan", query.text))
+        names = []
+        for doc_id in by_doc:
+            rec = catalog.documents[doc_id]
+            name = rec.title if asks_document or not rec.prefecture else rec.prefecture
+            if name not in names:
+                names.append(name)
+        chosen = list(by_doc.values())[:3]
+        citations, n_of = _citations([_Quote(s.hit, s.unit.start, s.unit.end) for s in chosen], hits, catalog)
+        lines = [
+            f"{phrasing.where(query.lang, catalog.documents[s.hit.chunk.doc_id].prefecture, catalog.documents[s.hit.chunk.doc_id].title, s.hit.chunk.page)}: "
+            f"「{_clip(_printed(s), 160)}」 [{n_of[s.chunk_id]}]"
+            for s in chosen
+        ]
+        return Answer(query.question, " ".join(lines), "、".join(names[:3]), True, citations, (), "name", True)
+
     # ---- lists -------------------------------------------------------------------------------
     def _list_answer(self, query: Query, sentences: list[Sentence], hits: list[Hit], catalog: Catalog) -> Answer | None:
         """The items of a bulleted or numbered list under a line that names the question's topic."""
@@ -571,6 +645,24 @@ class ExtractiveAnswerer:
             text += " " + phrasing.NOT_PINNED[query.lang]
             notes = ("value not pinned down",)
         return Answer(query.question, text, None, True, citations, notes, "passage", False)
+
+
+def _defined_term(query: Query) -> str | None:
+    """X of 「Xとは」 / "what is X" / "what does X mean"."""
+    m = re.search(r"[「『]?([^「」『』、。？?\s]{1,40}?)[」』]?\s*(?:とは|の意味|って何)", query.text) or re.search(
+        r"(?i)what (?:is|are|does) (?:an? |the )?(.{1,60}?)(?: mean| stand for)?\s*\??$", query.text
+    )
+    return m.group(1).strip() if m else None
+
+
+def _definitions_first(query: Query, sentences: list[Sentence]) -> list[Sentence]:
+    """For 「Xとは」: sentences that define X (X とは / X は / X： / X（…）) before the others."""
+    term = _defined_term(query)
+    if not term or query.lang == "en":
+        return sentences
+    pattern = re.compile(re.escape(unicodedata.normalize("NFKC", term)) + r"[」』)]*\s*(?:とは|は、|は|:|：|\(|（|=|＝)")
+    defining = [s for s in sentences if pattern.search(s.text)]
+    return defining + [s for s in sentences if s not in defining]
 
 
 def _unit_fits(expect: Expect, unit: str | None) -> bool:

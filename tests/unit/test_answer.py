@@ -200,3 +200,25 @@ def test_a_shared_counting_word_does_not_tie_a_question_to_another_indicator(tmp
     run = answerer_over(corpus, tmp_path / "i3", fake_embedder)
     assert run("職員向けデジタル研修受講者数の令和4年度の目標は？").short_answer == "700人"
     assert "700人" not in (run("RPAシナリオ数の令和4年度の目標は？").short_answer or "")
+
+
+def test_difference_is_computed_from_two_cited_values(conflicting):
+    a = conflicting("三重県のスマート自治体推進事業の予算は、令和２年度から３年度でいくら増えましたか？")
+    assert (a.answer_type, a.grounded) == ("value", True)
+    # both values shown, from the same sheet, and the difference of exactly those two
+    assert a.short_answer == "+112,681千円"
+    assert "64,370千円" in a.answer and "177,051千円" in a.answer
+    assert "computed from two cited values" in a.notes
+
+
+def test_which_prefecture_names_the_prefecture_whose_sentence_states_it(ask):
+    a = ask("どの県がテレワークを利用した所属数を目標にしていますか")
+    assert (a.answer_type, a.short_answer) == ("name", "三重県")
+    assert a.citations[0].prefecture == "三重県"
+
+
+def test_definition_question_reads_the_defining_sentence_first(tmp_path, fake_embedder):
+    doc = "用語\n\nRPAの導入を進める。RPAの研修も行う。\n\nRPAとは、定型的なパソコン作業をソフトウェアのロボットが代行する仕組みである。\n"
+    run = answerer_over(write_files(tmp_path / "d", {"terms.txt": doc}), tmp_path / "di", fake_embedder)
+    a = run("RPAとは何ですか")
+    assert a.answer_type == "passage" and "ロボットが代行する仕組み" in a.answer.split("[1]")[0]
