@@ -249,7 +249,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from rag.jsquad import run_benchmark
 
         rag = _rag(args)
-        result = run_benchmark(rag.embedder, Path(args.data) if args.data else None, limit=args.limit, progress=not args.quiet)
+        result = run_benchmark(
+            rag.embedder,
+            Path(args.data) if args.data else None,
+            limit=args.limit,
+            progress=not args.quiet,
+            fusion=rag.settings.fusion(),
+        )
         print(result.markdown())
         if args.out:
             Path(args.out).mkdir(parents=True, exist_ok=True)

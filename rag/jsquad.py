@@ -17,6 +17,7 @@ import numpy as np
 
 from rag.embed import Embedder
 from rag.errors import RagError
+from rag.fusion import Fusion
 from rag.index import DocRecord, in_memory_index
 from rag.normalize import normalize_for_matching
 from rag.query import understand
@@ -71,7 +72,7 @@ def _passage_vectors(embedder: Embedder, chunks: list[Chunk], records: dict[str,
 
 
 def run_benchmark(
-    embedder: Embedder, data: Path | None = None, limit: int | None = None, progress: bool = True, rrf_k: int = 60
+    embedder: Embedder, data: Path | None = None, limit: int | None = None, progress: bool = True, fusion: Fusion | None = None
 ) -> BenchmarkResult:
     import pytrec_eval
 
@@ -88,7 +89,8 @@ def run_benchmark(
         chunks.append(Chunk(p["id"], p["id"], None, 0, len(text), text, normalize_for_matching(text).text))
     vectors = _passage_vectors(embedder, chunks, records, progress)
     index = in_memory_index(list(records.values()), chunks, vectors, embedder.dim)
-    searcher = Searcher(index, embedder, rrf_k=rrf_k)
+    fusion = fusion or Fusion()
+    searcher = Searcher(index, embedder, fusion)
     parsed = [understand(q["question"]) for q in queries]
     qvecs = embedder.embed_queries([q.dense_text for q in parsed]) if parsed else np.zeros((0, embedder.dim))
     runs: dict[str, dict[str, dict[str, float]]] = {m: {} for m in MODES}
@@ -114,7 +116,7 @@ def run_benchmark(
         len(chunks),
         len(queries),
         embedder.model_id,
-        {"rrf_k": rrf_k, "fusion": "reciprocal rank"},
+        {"fusion": f"{fusion.japanese} (bm25_share {fusion.bm25_share})"},
         metrics,
         time.perf_counter() - started,
     )

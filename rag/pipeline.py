@@ -65,7 +65,7 @@ class Rag:
         s = self.settings
         catalog = Catalog.of(index)
         reader = Reader(load_lexicon(s.models_dir.resolve()), catalog.df)
-        return _Loaded(Searcher(index, self.embedder, s.rrf_k, s.dense_weight, s.bm25_weight), catalog, reader)
+        return _Loaded(Searcher(index, self.embedder, s.fusion()), catalog, reader)
 
     @property
     def loaded(self) -> _Loaded:

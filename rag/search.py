@@ -1,5 +1,5 @@
 """Hybrid retrieval: FAISS inner product on normalised vectors plus BM25 on
-fugashi tokens, fused by reciprocal rank; the query's scope filters by prefecture and
+fugashi tokens, fused as `rag.fusion` says; the query's scope filters by prefecture and
 document. `Searcher.search` takes a `Query` (see `rag.query.understand`)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import numpy as np
 
 from rag.embed import Embedder
 from rag.errors import QueryError
+from rag.fusion import Fusion, convex, rrf
 from rag.index import Index
 from rag.prefectures import canonical
 from rag.query import Query, Scope, understand
@@ -18,24 +19,11 @@ from rag.types import Hit
 MODES = ("hybrid", "dense", "bm25")
 
 
-def _rrf(ranked: list[np.ndarray], weights: list[float], k: int) -> dict[int, float]:
-    scores: dict[int, float] = {}
-    for ids, w in zip(ranked, weights, strict=True):
-        for rank, i in enumerate(ids):
-            scores[int(i)] = scores.get(int(i), 0.0) + w / (k + rank + 1)
-    return scores
-
-
 class Searcher:
-    def __init__(
-        self, index: Index, embedder: Embedder, rrf_k: int = 60, dense_weight: float = 1.0, bm25_weight: float = 1.0
-    ) -> None:
-        if rrf_k <= 0:
-            raise ValueError(f"rrf_k must be positive, got {rrf_k}")
+    def __init__(self, index: Index, embedder: Embedder, fusion: Fusion | None = None) -> None:
         self.index = index
         self.embedder = embedder
-        self.rrf_k = rrf_k
-        self.weights = (dense_weight, bm25_weight)
+        self.fusion = fusion or Fusion()
         self._doc_of = np.array([c.doc_id for c in index.chunks], dtype=object)
         self._pref_of = np.array([index.documents[c.doc_id].prefecture or "" for c in index.chunks], dtype=object)
 
@@ -102,6 +90,8 @@ class Searcher:
         empty = (np.array([], np.int64), np.array([], np.float32))
         need_dense = any(m in ("hybrid", "dense") for m in modes)
         need_bm25 = any(m in ("hybrid", "bm25") for m in modes)
+        if need_dense and query_vector is None:
+            query_vector = self.query_vector(query)
         dense_ids, dense_scores = self.dense_ranking(query, mask, depth, query_vector) if need_dense else empty
         bm25_ids, bm25_scores = self.bm25_ranking(query, mask, depth) if need_bm25 else empty
         dense_rank = {int(i): r + 1 for r, i in enumerate(dense_ids)}
@@ -112,8 +102,19 @@ class Searcher:
                 fused = {int(i): float(s) for i, s in zip(dense_ids, dense_scores, strict=True)}
             elif mode == "bm25":
                 fused = {int(i): float(s) for i, s in zip(bm25_ids, bm25_scores, strict=True)}
+            elif self.fusion.method(query.lang) == "convex":
+                qv = query_vector if query_vector is not None else self.embedder.embed_queries([query.dense_text])[0]
+                candidates = np.union1d(dense_ids, bm25_ids).astype(np.int64)
+                # every candidate gets its exact dense score, also those only BM25 found
+                cosine = self.index.vectors[candidates] @ np.asarray(qv, dtype=np.float32) if len(candidates) else []
+                fused = convex(
+                    {int(i): float(c) for i, c in zip(candidates, cosine, strict=True)},
+                    {int(i): float(s) for i, s in zip(bm25_ids, bm25_scores, strict=True)},
+                    self.fusion.bm25_share,
+                )
             else:
-                fused = _rrf([dense_ids, bm25_ids], list(self.weights), self.rrf_k)
+                f = self.fusion
+                fused = rrf([dense_ids, bm25_ids], [f.dense_weight, f.bm25_weight], f.rrf_k)
             order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
             out[mode] = [(i, fused[i], dense_rank.get(i), bm25_rank.get(i)) for i in order]
         return out

@@ -1,0 +1,58 @@
+"""How the dense and BM25 rankings become one.
+
+Japanese questions: a convex combination of scores — the dense cosine plus `bm25_share`
+× the BM25 score over the best BM25 score of the question. English questions: weighted
+reciprocal-rank fusion (BM25 sees only the Japanese words found for the English ones, so
+its scores say less; ranks are safer).
+
+Both were chosen with the protocol of docs/retrieval.md: fitted on one half of JSQuAD-test
+and of ../shared/datasets/allganize-dev (and its English version for English), reported on
+the other half. Japanese held out: JSQuAD R@1 .908 (BM25 alone .889, dense .799, equal-
+weight RRF .863); allganize-dev page hit@1 .848 (BM25 .818, dense .667, RRF .758).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+METHODS = ("convex", "rrf")
+
+
+@dataclass(frozen=True)
+class Fusion:
+    japanese: str = "convex"
+    english: str = "rrf"
+    bm25_share: float = 0.2  # convex: weight of BM25 / best BM25 next to the dense cosine (fitted)
+    rrf_k: int = 60
+    dense_weight: float = 1.0  # rrf weights
+    bm25_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in (self.japanese, self.english):
+            if name not in METHODS:
+                raise ValueError(f"fusion must be one of {METHODS}, got {name!r}")
+        if self.rrf_k <= 0:
+            raise ValueError(f"rrf_k must be positive, got {self.rrf_k}")
+        if self.bm25_share < 0:
+            raise ValueError(f"bm25_share must not be negative, got {self.bm25_share}")
+
+    def method(self, lang: str) -> str:
+        return self.english if lang == "en" else self.japanese
+
+
+def rrf(ranked: list[np.ndarray], weights: list[float], k: int) -> dict[int, float]:
+    scores: dict[int, float] = {}
+    for ids, w in zip(ranked, weights, strict=True):
+        for rank, i in enumerate(ids):
+            scores[int(i)] = scores.get(int(i), 0.0) + w / (k + rank + 1)
+    return scores
+
+
+def convex(dense: dict[int, float], bm25: dict[int, float], share: float) -> dict[int, float]:
+    """Dense cosine (every candidate has one) plus `share` × BM25 relative to the best BM25."""
+    best = max(bm25.values(), default=0.0)
+    if best <= 0:
+        return dict(dense)
+    return {i: d + share * bm25.get(i, 0.0) / best for i, d in dense.items()}
