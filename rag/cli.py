@@ -288,6 +288,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         rag = Rag(settings)
         name, items = "eval", load_qa(Path(args.qa))
+    if args.modes:
+        from rag.evaluate import retrieval_by_mode, retrieval_table
+
+        print(retrieval_table(retrieval_by_mode(rag, items, tuple(args.modes.split(",")))))
+        print()
     report = evaluate(rag, items, name, progress=_progress_printer(not args.quiet and sys.stderr.isatty()) and _eval_bar())
     paths = write_report(report, Path(args.out or "eval/reports"))
     if args.json:
@@ -390,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
         "its index is built or reused in eval/cache/<name> (or --index)",
     )
     ev.add_argument("--out", help="report folder (default eval/reports)")
+    ev.add_argument("--modes", help="also print retrieval figures per mode, e.g. hybrid,bm25,dense")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--check", action="store_true", help="exit 1 when a guarded metric falls below eval/thresholds.json")
     ev.add_argument("--thresholds", help="thresholds file (default eval/thresholds.json)")

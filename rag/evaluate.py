@@ -331,6 +331,36 @@ def summarize(results: list[ItemResult]) -> dict[str, float]:
     return out
 
 
+RETRIEVAL_COLUMNS = ("hit@1", "hit@5", "hit@10", "mrr", "page_hit@1", "page_hit@5", "page_hit@10", "page_mrr")
+
+
+def retrieval_by_mode(rag: Rag, items: list[QAItem], modes: tuple[str, ...] = ("hybrid", "bm25", "dense")) -> dict[str, dict]:
+    """Retrieval figures of each mode through the ask path (the same reading of the question)."""
+    out = {}
+    for mode in modes:
+        ranks = []
+        for item in items:
+            if item.answerable:
+                hits = rag.run(item.question, history=list(item.history), depth=RETRIEVAL_DEPTH, mode=mode).hits
+                ranks.append((item, *_ranks(item, hits)))
+        paged = [p for it, _, p in ranks if it.page is not None]
+        row = {"hit@1": _hit([r for _, r, _ in ranks], 1), "hit@5": _hit([r for _, r, _ in ranks], 5)}
+        row |= {"hit@10": _hit([r for _, r, _ in ranks], 10), "mrr": _mean([1.0 / r if r else 0.0 for _, r, _ in ranks])}
+        if paged:
+            row |= {f"page_hit@{k}": _hit(paged, k) for k in (1, 5, 10)} | {
+                "page_mrr": _mean([1.0 / r if r else 0.0 for r in paged])
+            }
+        out[mode] = row
+    return out
+
+
+def retrieval_table(by_mode: dict[str, dict]) -> str:
+    cols = [c for c in RETRIEVAL_COLUMNS if any(c in row for row in by_mode.values())]
+    lines = ["| mode | " + " | ".join(cols) + " |", "|" + "---|" * (len(cols) + 1)]
+    lines += [f"| {mode} | " + " | ".join(_fmt(row.get(c, float("nan"))) for c in cols) + " |" for mode, row in by_mode.items()]
+    return "\n".join(lines)
+
+
 def evaluate(rag: Rag, items: list[QAItem], name: str = "eval", progress=None) -> EvalReport:
     started = time.perf_counter()
     results = []

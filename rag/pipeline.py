@@ -131,6 +131,7 @@ class Rag:
         doc_id: str | None = None,
         history: list[str] | None = None,
         depth: int | None = None,
+        mode: str = "hybrid",
     ) -> Turn:
         """The one ask path (the CLI, the app, the eval and the bench all come through here):
         read the question, retrieve `depth` passages (best first), answer from the top ones."""
@@ -141,9 +142,9 @@ class Rag:
         hits: list[Hit] = []
         if query.scope == Scope() and query.prefecture in loaded.catalog.prefectures:
             # a question about one prefecture reads that prefecture's documents first
-            hits = loaded.searcher.search(replace(query, scope=Scope(query.prefecture)), k, query_vector=qv)
+            hits = loaded.searcher.search(replace(query, scope=Scope(query.prefecture)), k, mode, qv)
         if not hits:
-            hits = loaded.searcher.search(query, k, query_vector=qv)
+            hits = loaded.searcher.search(query, k, mode, qv)
         # an English question's retrieval text carries its Japanese terms; sentences are scored
         # against the question alone
         sv = qv if query.dense_text == query.reading_text else loaded.searcher.embedder.embed_queries([query.reading_text])[0]
