@@ -30,7 +30,7 @@ from rag.eras import era_western_label, year_mentions, years_in
 from rag.facts import Fact, kpi_labels
 from rag.normalize import NormText, nfkc, normalize_for_matching
 from rag.query import Query
-from rag.sentences import Sentence, is_heading_like, score_sentences, share, topic_weights
+from rag.sentences import QUESTION_LINE, Sentence, is_heading_like, score_sentences, share, topic_weights
 from rag.tables import YearTable, year_tables
 from rag.tokenize import tokenize
 from rag.types import Answer, Citation, Hit
@@ -225,10 +225,25 @@ class ExtractiveAnswerer:
             named = self._which_answer(query, sentences, hits, catalog)
             if named is not None:
                 return named
+        lead = None
         if query.expects == Expect.DEFINITION:
-            sentences = _definitions_first(query, sentences)
+            defining = _defining(query, sentences)
+            if not _defining(query, sentences, strongest=2):
+                # the definition may sit in a passage retrieval ranked low: look the term up directly
+                seen = {h.chunk.chunk_id for h in hits}
+                extra = [
+                    c
+                    for pattern in _definition_patterns(query)[:2]
+                    for c in catalog.find(pattern)
+                    if c.chunk_id not in seen and self._in_scope(query, c.doc_id, catalog)
+                ]
+                if extra:
+                    hits = [*hits, _hit_for(extra[0].chunk_id, hits, catalog)]
+                    sentences = score_sentences(query, hits, catalog, query_vector)
+                    defining = _defining(query, sentences, strongest=2) or _defining(query, sentences)
+            lead = defining[0] if defining else None
         return self._passage_answer(
-            query, sentences, hits, catalog, note_unpinned=numeric or query.expects in (Expect.DATE, Expect.PERIOD)
+            query, sentences, hits, catalog, numeric or query.expects in (Expect.DATE, Expect.PERIOD), lead
         )
 
     # ---- refusals ---------------------------------------------------------------------------
@@ -614,17 +629,24 @@ class ExtractiveAnswerer:
 
     # ---- sentences ---------------------------------------------------------------------------
     def _passage_answer(
-        self, query: Query, sentences: list[Sentence], hits: list[Hit], catalog: Catalog, note_unpinned: bool
+        self,
+        query: Query,
+        sentences: list[Sentence],
+        hits: list[Hit],
+        catalog: Catalog,
+        note_unpinned: bool,
+        lead: Sentence | None = None,
     ) -> Answer:
         """The best sentence read in its place (the sentence before it and the two after, in
         document order), then up to two more sentences from elsewhere that the question also
         matches, each cited. The window and the extra sentences were chosen on
         allganize-dev (see docs/reader.md), never on eval/qa.jsonl."""
-        best = next((s for s in sentences if not is_heading_like(s.text)), sentences[0])
+        best = lead or next((s for s in sentences if not is_heading_like(s.text)), sentences[0])
         same = {s.position: s for s in sentences if s.chunk_id == best.chunk_id}
         window = [same[p] for p in range(best.position - WINDOW[0], best.position + WINDOW[1] + 1) if p in same]
         while window[0] is not best and is_heading_like(window[0].text):
             window.pop(0)  # a heading before the sentence says nothing the answer needs
+        window = [s for s in window if s is best or not QUESTION_LINE.search(s.text)]
         extra: list[Sentence] = []
         for s in sentences:
             if len(extra) >= EXTRA_SENTENCES:
@@ -655,14 +677,33 @@ def _defined_term(query: Query) -> str | None:
     return m.group(1).strip() if m else None
 
 
-def _definitions_first(query: Query, sentences: list[Sentence]) -> list[Sentence]:
-    """For 「Xとは」: sentences that define X (X とは / X は / X： / X（…）) before the others."""
+def _definition_patterns(query: Query) -> list[re.Pattern[str]]:
+    """Ways a document defines the X asked about, strongest first: "X とは …", "…の措置（X）" or
+    "X（…）", "X：…", "X は、…"."""
     term = _defined_term(query)
     if not term or query.lang == "en":
-        return sentences
-    pattern = re.compile(re.escape(unicodedata.normalize("NFKC", term)) + r"[」』)]*\s*(?:とは|は、|は|:|：|\(|（|=|＝)")
-    defining = [s for s in sentences if pattern.search(s.text)]
-    return defining + [s for s in sentences if s not in defining]
+        return []
+    x = r"\s*".join(re.escape(ch) for ch in unicodedata.normalize("NFKC", term) if not ch.isspace())
+    return [
+        re.compile(x + r"[」』)]*\s*とは"),
+        re.compile(r"\S{6,}[(（]\s*" + x + r"\s*[)）]|" + x + r"\s*[(（][^)）]{4,}[)）]"),
+        re.compile(x + r"[」』)]*\s*[:：=＝]"),
+        re.compile(x + r"[」』)]*\s*は、"),
+    ]
+
+
+def _navigation(text: str) -> bool:
+    """A question line or a table-of-contents line: it names the term without defining it."""
+    return bool(QUESTION_LINE.search(text)) or (is_heading_like(text) and bool(re.search(r"[_…]{4,}", text)))
+
+
+def _defining(query: Query, sentences: list[Sentence], strongest: int = 4) -> list[Sentence]:
+    """For 「Xとは」: the sentences that define X, the strongest wording first (only the first
+    `strongest` kinds of wording), then by score."""
+    out: list[Sentence] = []
+    for pattern in _definition_patterns(query)[:strongest]:
+        out += [s for s in sentences if s not in out and pattern.search(s.text) and not _navigation(s.text)]
+    return out
 
 
 def _unit_fits(expect: Expect, unit: str | None) -> bool:

@@ -5,6 +5,7 @@ is in the indexed passages. Read-only; built once per loaded index."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -75,6 +76,16 @@ class Catalog:
         if year is not None:
             return list(self._facts_by_key.get((measure, year), ()))
         return [f for f in self.facts if f.measure == measure]
+
+    def find(self, pattern: re.Pattern[str], limit: int = 3) -> list[Chunk]:
+        """Passages whose matching text `pattern` finds (a term's definition, say), in index order."""
+        out = []
+        for c in self.chunks_by_id.values():
+            if pattern.search(c.search_text):
+                out.append(c)
+                if len(out) >= limit:
+                    break
+        return out
 
     def neighbours(self, chunk_id: str, n: int = 2) -> list[Chunk]:
         """The passage and the `n` before and after it in its document, in order."""

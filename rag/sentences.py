@@ -50,7 +50,8 @@ class Weights:
 
 
 WEIGHTS = Weights()
-_QUESTION_LINE = re.compile(r"[?？]\s*$|^(?:Q|問)\s*[0-9]*[.:：\s]")
+# a question the document asks (Q&A documents): it repeats the asker's words but answers nothing
+QUESTION_LINE = re.compile(r"[?？]\s*$|(?:です|ます|でしょう|ません)か[。.]?\s*$|^(?:Q|問)\s*[0-9]*[.:：\s]")
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,15 @@ def share(topic: Topic, tokens: set[str] | frozenset[str], strict: bool = False)
     return sum(w * c.fraction_in(tokens) for c, w in topic) / total
 
 
+# a table-of-contents line: a title, a run of leaders, a page number
+_CONTENTS_LINE = re.compile(r"(?:_{4,}|…{2,}|\.{4,}|・{4,}|･{4,})\s*[0-9]+")
+
+
 def is_heading_like(text: str) -> bool:
+    """A heading, a question line or a table-of-contents line: it names a topic but states nothing."""
     s = text.strip()
-    return len(s) < 8 or (len(s) < 30 and "。" not in s and not re.search(r"[0-9]", s)) or bool(_QUESTION_LINE.search(s))
+    short = len(s) < 8 or (len(s) < 30 and "。" not in s and not re.search(r"[0-9]", s))
+    return short or bool(QUESTION_LINE.search(s) or _CONTENTS_LINE.search(s))
 
 
 def score_sentences(
