@@ -222,3 +222,18 @@ def test_definition_question_reads_the_defining_sentence_first(tmp_path, fake_em
     run = answerer_over(write_files(tmp_path / "d", {"terms.txt": doc}), tmp_path / "di", fake_embedder)
     a = run("RPAとは何ですか")
     assert a.answer_type == "passage" and "ロボットが代行する仕組み" in a.answer.split("[1]")[0]
+
+
+def test_a_definition_in_parentheses_is_found_even_when_retrieval_misses_it(tmp_path, fake_embedder):
+    qa = "\n\n".join(
+        [
+            "目次\n○小規模事業者に係る税額控除に関する経過措置（２割特例） ______ 3\n問１．適用対象者を教えてください。 ______ 3",
+            *[f"問{i}．２割特例は適用できないのですか。\n（答）２割特例は、条件{i}を満たせば適用が可能です。" for i in range(2, 12)],
+            "○小規模事業者に係る税額控除に関する経過措置（２割特例）\n問１．適用対象者を教えてください。\n（答）免税事業者から課税事業者になった者が対象です。",
+        ]
+    )
+    run = answerer_over(write_files(tmp_path / "q", {"qa.txt": qa}), tmp_path / "qi", fake_embedder)
+    a = run("2割特例とは何ですか")
+    first = a.answer.split(" [")[0]
+    assert "税額控除に関する経過措置（２割特例）" in first  # the defining wording leads
+    assert "____" not in first and "教えてください" not in first  # not the contents line, not the question
