@@ -381,7 +381,7 @@ class ExtractiveAnswerer:
             if query.expects in (Expect.DATE, Expect.PERIOD):
                 picked = self._pick_date(query, s.text)
             else:
-                picked = self._pick_value(query, s.text, pattern)
+                picked = self._pick_value(query, s.text, pattern, _anchor_ends(query, s, catalog))
             if picked is None:
                 continue
             value, vs, ve = picked
@@ -398,9 +398,14 @@ class ExtractiveAnswerer:
         return False
 
     @staticmethod
-    def _pick_value(query: Query, text: str, pattern: re.Pattern[str]) -> tuple[str, int, int] | None:
+    def _pick_value(
+        query: Query, text: str, pattern: re.Pattern[str], anchor_words: list[int] | None = None
+    ) -> tuple[str, int, int] | None:
         """The one value of the asked kind in `text` (not a year, article or page number), or
-        the one tied to the asked year or measure word; None when it stays ambiguous."""
+        the one right after the question's most specific word (`anchor_words`: where it ends) or
+        after the asked year; None when it stays ambiguous."""
+        anchor_words = anchor_words or []
+        unit_asked = next((u for u, p in _UNIT_ASKED if p.search(query.text)), None)
         years = {str(m.year) for m in year_mentions(text)} | {str(y) for y in query.all_years}
         date_spans = [m.span() for m in DATE.finditer(text)] if query.expects != Expect.DATE else []
         found = []
@@ -416,17 +421,19 @@ class ExtractiveAnswerer:
                 continue
             if query.expects == Expect.VALUE and not re.search(r"[^0-9,.\s]", v):
                 continue  # a bare number is not a figure unless it says what it counts
+            if unit_asked and unit_asked not in v:
+                continue  # asked in % (or 割): a figure in another unit is not the answer
             found.append((v, m.start(), m.end()))
         if not found:
             return None
         distinct = list(dict.fromkeys(re.sub(r"\s", "", v) for v, _, _ in found))
         if len(distinct) == 1:
             return found[0]
-        anchors = [m.start for m in year_mentions(text) if m.year in query.all_years]
-        if anchors:
-            after_year = [f for f in found if any(0 < f[1] - a <= 20 for a in anchors)]
-            if len({v for v, _, _ in after_year}) == 1:
-                return after_year[0]
+        # several figures: the one right after the question's most specific word, else after the asked year
+        for anchors in (anchor_words, [m.start for m in year_mentions(text) if m.year in query.all_years]):
+            near = [f for f in found if any(0 < f[1] - a <= 24 for a in anchors)]
+            if len({re.sub(r"\s", "", v) for v, _, _ in near}) == 1:
+                return near[0]
         return None
 
     @staticmethod
@@ -704,6 +711,22 @@ def _defining(query: Query, sentences: list[Sentence], strongest: int = 4) -> li
     for pattern in _definition_patterns(query)[:strongest]:
         out += [s for s in sentences if s not in out and pattern.search(s.text) and not _navigation(s.text)]
     return out
+
+
+_UNIT_ASKED = (("%", re.compile(r"(?i)%|パーセント|percent")), ("割", re.compile(r"何割")))
+
+
+def _anchor_ends(query: Query, s: Sentence, catalog: Catalog) -> list[int]:
+    """Where, in the sentence, the question's most specific concept (the rarest one it holds) ends."""
+    held = [(w, c) for c, w in topic_weights(query, catalog) if c.found_in(s.tokens)]
+    if not held:
+        return []
+    _, concept = max(held, key=lambda x: x[0])
+    ends = []
+    for alt in concept.alternatives:
+        last = alt[-1] if alt else ""
+        ends += [m.end() for m in re.finditer(re.escape(last), s.text.lower())] if last else []
+    return ends
 
 
 def _unit_fits(expect: Expect, unit: str | None) -> bool:
