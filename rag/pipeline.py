@@ -11,7 +11,7 @@ from rag.answer import Answerer, ExtractiveAnswerer
 from rag.catalog import Catalog
 from rag.chunk import ChunkSettings
 from rag.embed import Embedder, load_embedder
-from rag.index import BuildReport, Index, ProgressFn, build_index, load_index
+from rag.index import BM25Params, BuildReport, Index, ProgressFn, build_index, load_index
 from rag.query import Query, Reader, Scope
 from rag.search import Searcher
 from rag.settings import Settings
@@ -96,6 +96,7 @@ class Rag:
             ChunkSettings(max_chars=self.settings.chunk_chars),
             rebuild=rebuild,
             progress=progress,
+            bm25_params=BM25Params(self.settings.bm25_k1, self.settings.bm25_b),
         )
         if self._loaded is not None:
             self.reload()

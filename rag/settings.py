@@ -36,6 +36,8 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    bm25_k1: float = 0.9  # BM25 term saturation and length normalisation, fitted as docs/retrieval.md says
+    bm25_b: float = 0.5
 
     def fusion(self) -> Fusion:
         try:
