@@ -22,6 +22,6 @@ try:
 except RagError as e:
     sys.exit(f"app: error: {e}")
 
-from rag.webapp import launch  # noqa: E402  (gradio imports slowly; fail fast above first)
+from rag.web.app import launch  # noqa: E402  (gradio imports slowly; fail fast above first)
 
 launch(rag, args.host, args.port, os.environ.get("RAG_ADMIN_TOKEN") or None)

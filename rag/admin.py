@@ -7,6 +7,7 @@ import hmac
 import json
 import re
 import shutil
+import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,77 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
 
+NATIONAL = "国"
+OTHER = "その他"
+
+
+def issuer_fields(issuer: str | None) -> dict[str, str]:
+    """Metadata for who issued a document: a prefecture (also its prefecture), 国 or その他
+    (national and other documents have no prefecture), or nothing."""
+    value = (issuer or "").strip()
+    if not value:
+        return {}
+    if value in (NATIONAL, OTHER):
+        return {"issuer": value}
+    pref = canonical(value)
+    if pref is None:
+        raise UploadError(f"{value!r} is not a prefecture, {NATIONAL} or {OTHER}")
+    return {"prefecture": pref, "issuer": pref}
+
+
+def _entry_header(doc_id: str) -> re.Pattern[str]:
+    quoted = re.escape(_toml_string(doc_id))
+    return re.compile(rf"^\[documents\.(?:{quoted}|'{re.escape(doc_id)}')\][^\n]*\n(?:(?!\[)[^\n]*\n?)*", re.M)
+
+
+def write_entry(corpus: Path, doc_id: str, values: dict[str, str] | None) -> None:
+    """Replace (or with None remove) a document's table in metadata.toml, keeping the rest of
+    the file as it is, written atomically; the result must still parse."""
+    path = corpus / METADATA_FILE
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = _entry_header(doc_id).sub("", text).rstrip("\n") + "\n"
+    if values:
+        lines = [f"\n[documents.{_toml_string(doc_id)}]"] + [f"{k} = {_toml_string(v)}" for k, v in values.items() if v]
+        text += "\n".join(lines) + "\n"
+    tomllib.loads(text)  # never write a file the next build cannot read
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def corpus_file(corpus: Path, doc_id: str) -> Path:
+    root = corpus.resolve()
+    path = (corpus / doc_id).resolve()
+    if root not in path.parents or not path.is_file():
+        raise UploadError(f"{doc_id} is not a file of the corpus")
+    return path
+
+
+def remove_document(corpus: Path, doc_id: str) -> None:
+    """Delete a document's file and its metadata; the next build drops it from the index."""
+    corpus_file(corpus, doc_id).unlink()
+    write_entry(corpus, doc_id, None)
+
+
+def edit_metadata(corpus: Path, doc_id: str, issuer: str | None, title: str | None, fiscal_year: str | None) -> None:
+    corpus_file(corpus, doc_id)
+    values = issuer_fields(issuer) | {"title": (title or "").strip(), "fiscal_year": (fiscal_year or "").strip()}
+    write_entry(corpus, doc_id, {k: v for k, v in values.items() if v})
+
+
+def replace_document(corpus: Path, doc_id: str, upload: Path, max_bytes: int = MAX_FILE_BYTES) -> None:
+    """A new version of a document under the same name (its metadata stays)."""
+    target = corpus_file(corpus, doc_id)
+    if upload.suffix.lower() != target.suffix.lower():
+        raise UploadError(f"{upload.name}: a {target.suffix} file can only be replaced by a {target.suffix} file")
+    size = upload.stat().st_size
+    if size == 0 or size > max_bytes:
+        raise UploadError(f"{upload.name}: the file is empty or over the {max_bytes / 2**20:.0f} MB limit")
+    tmp = target.with_name(f".{target.name}.part")
+    shutil.copyfile(upload, tmp)
+    tmp.replace(target)
+
+
 def add_upload(
     corpus: Path,
     upload: Path,
@@ -64,6 +136,7 @@ def add_upload(
     title: str | None = None,
     fiscal_year: str | None = None,
     max_bytes: int = MAX_FILE_BYTES,
+    issuer: str | None = None,
 ) -> UploadResult:
     """Copy an uploaded file into the corpus (and its metadata into metadata.toml)."""
     name = safe_name(original_name)
@@ -75,11 +148,7 @@ def add_upload(
         raise UploadError(f"{original_name}: the file is empty")
     if size > max_bytes:
         raise UploadError(f"{original_name}: {size / 2**20:.0f} MB is over the {max_bytes / 2**20:.0f} MB limit")
-    pref = None
-    if prefecture and prefecture.strip():
-        pref = canonical(prefecture)
-        if pref is None:
-            raise UploadError(f"{prefecture!r} is not a prefecture")
+    who = issuer_fields(issuer or prefecture)
     digest = file_hash(upload)
     for existing in list_sources(corpus):
         if existing.file_hash == digest:
@@ -92,10 +161,8 @@ def add_upload(
     tmp = target.with_name(f".{target.name}.part")
     shutil.copyfile(upload, tmp)
     tmp.replace(target)
-    entries = {"prefecture": pref, "title": (title or "").strip() or None, "fiscal_year": (fiscal_year or "").strip() or None}
+    entries = who | {"title": (title or "").strip(), "fiscal_year": (fiscal_year or "").strip()}
     entries = {k: v for k, v in entries.items() if v}
     if entries:
-        lines = [f"\n[documents.{_toml_string(target.name)}]"] + [f"{k} = {_toml_string(v)}" for k, v in entries.items()]
-        with (corpus / METADATA_FILE).open("a", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
+        write_entry(corpus, target.name, entries)
     return UploadResult(target.name)

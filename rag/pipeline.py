@@ -44,6 +44,7 @@ class Rag:
         self.answerer = answerer or ExtractiveAnswerer()
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
+        self._reload_lock = threading.Lock()
 
     @classmethod
     def over(cls, settings: Settings, index: Index, embedder: Embedder) -> Rag:
@@ -72,7 +73,26 @@ class Rag:
         with self._lock:
             if self._loaded is None:
                 self._loaded = self._load()
-            return self._loaded
+            loaded = self._loaded
+        if self._stale(loaded):
+            # another process (`rag index`, an admin in another app) swapped in a newer build
+            with self._reload_lock:
+                if self._loaded is loaded:
+                    self.reload()
+            loaded = self._loaded
+        return loaded
+
+    def _stale(self, loaded: _Loaded) -> bool:
+        path = loaded.searcher.index.path
+        if path == Path(".") or not (self.settings.index / "current").exists():
+            return False
+        try:
+            return (self.settings.index / "current").resolve() != path.resolve()
+        except OSError:
+            return False
+
+    def build_id(self) -> str:
+        return str(self.index.manifest.get("build_id", ""))
 
     @property
     def searcher(self) -> Searcher:

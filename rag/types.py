@@ -81,6 +81,13 @@ class Citation:
     def to_dict(self) -> dict:
         return asdict(self) | {"highlights": [list(h) for h in self.highlights]}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Citation:
+        names = cls.__dataclass_fields__
+        return cls(
+            **{k: v for k, v in d.items() if k in names} | {"highlights": tuple(tuple(h) for h in d.get("highlights", ()))}
+        )
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -113,3 +120,16 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "notes": list(self.notes),
         }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Answer:
+        return cls(
+            d["question"],
+            d["answer"],
+            d.get("short_answer"),
+            bool(d.get("answerable")),
+            tuple(Citation.from_dict(c) for c in d.get("citations", ())),
+            tuple(d.get("notes", ())),
+            d.get("answer_type", "passage"),
+            bool(d.get("grounded")),
+        )

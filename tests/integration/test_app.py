@@ -117,31 +117,50 @@ def test_api_rejects_an_empty_question_with_a_message(app_url):
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (CI installs it)")
-def test_browser_asks_and_opens_a_citation(app_url):
+def test_browser_asks_clicks_a_marker_and_opens_the_source(app_url):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = launch_browser(p)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        dialogs = []
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+        errors, dialogs = [], []
+        page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(app_url)
+        page.wait_for_selector("#ask-button")
+        assert page.evaluate("document.documentElement.lang") == "ja"  # Japanese first
+        assert page.inner_text("#ask-button") == "質問する"
         page.fill("#question textarea", "徳島県の2022年度の電子決裁の目標は？")
         page.click("#ask-button")
         page.wait_for_selector("#passages details.citation", timeout=60000)
         assert "100%" in page.inner_text("#chat")
-        second = page.locator("#passages details.citation").nth(1)
-        second.locator("summary").click()
-        assert second.get_attribute("open") is not None
-        first = page.locator("#passages details.citation").first
+        assert page.locator("#chat strong").first.inner_text() == "100%"  # a grounded value is bold
+        # [2] in the answer opens passage 2 of this answer
+        page.locator('#chat a[href="#cite-0-2"]').first.click()
+        assert page.locator("#cite-0-2").get_attribute("open") is not None
+        first = page.locator("#cite-0-1")
         assert "100%" in first.locator("mark").first.inner_text().replace("１００％", "100%")
-        href = first.locator("a.source-link").get_attribute("href")
-        assert "gradio_api/file=" in href and href.endswith("tokushima-digital-plan.txt")
+        # the source opens inside the app with the span marked and scrolled to
+        first.locator("button.open-source").click()
+        page.wait_for_selector("#viewer #viewer-focus", timeout=30000)
+        assert "100%" in page.inner_text("#viewer-focus").replace("１００％", "100%")
         page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
-        # the served source document opens
-        assert urllib.request.urlopen(app_url.rstrip("/") + href).status == 200
+        # a second answer keeps its own passages; selecting the first answer shows them again
+        page.fill("#question textarea", "岡山県DX推進指針の対象期間は？")
+        page.click("#ask-button")
+        page.wait_for_selector("#turn-1:not([hidden])", timeout=60000)
+        assert page.locator("#turn-0").get_attribute("hidden") is not None
+        page.locator("#chat .message").first.click()
+        page.wait_for_selector("#turn-0:not([hidden])", timeout=30000)
+        # the conversation survives a reload
+        page.reload()
+        page.wait_for_selector("#chat a[href^='#cite-1-']", timeout=30000)
+        # English switch: labels and <html lang> follow
+        page.get_by_text("English", exact=True).click()
+        page.wait_for_function("document.documentElement.lang === 'en'", timeout=10000)
+        assert page.inner_text("#ask-button") == "Ask"
         browser.close()
-    assert dialogs == []
+    assert dialogs == [] and errors == []
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (CI installs it)")
@@ -157,7 +176,9 @@ def test_admin_uploads_and_rebuilds_while_the_app_keeps_answering(built, tmp_pat
     shutil.copytree(rag.settings.index, index, symlinks=True)
     upload = tmp_path / "kagawa <plan>.md"
     upload.write_text(
-        "# 香川県デジタル計画\n\n香川県はオープンデータの公開件数を令和7年度までに500件とする。\n", encoding="utf-8"
+        "# 香川県デジタル計画\n\n香川県はオープンデータの公開件数を令和7年度までに500件とする。\n\n"
+        "香川県の計画期間は令和5年度から令和7年度まで。香川県の全庁で取り組む。\n",
+        encoding="utf-8",
     )
     proc, url, _, log = start_app(corpus, index, "app-admin.log")
     try:
@@ -165,17 +186,22 @@ def test_admin_uploads_and_rebuilds_while_the_app_keeps_answering(built, tmp_pat
             browser = launch_browser(p)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
-            page.get_by_role("tab", name="Admin").click()
-            page.get_by_label("Admin token").fill("test-token")
-            page.locator("input[type=file]").set_input_files(str(upload))
-            page.get_by_label("Prefecture (optional)").fill("香川")
+            other = browser.new_page(viewport={"width": 1400, "height": 1000})
+            other.goto(url)  # a second user, already on the page before the rebuild
+            other.wait_for_selector("#ask-button")
+            page.get_by_role("tab", name="管理").click()
+            page.locator("#admin-token input").fill("test-token")
+            page.locator("#admin-files input[type=file]").set_input_files(str(upload))
             page.wait_for_timeout(1500)
-            page.get_by_role("button", name="Upload", exact=True).click()
-            page.wait_for_selector("text=added", timeout=30000)
-            page.get_by_role("button", name="Rebuild index").click()
+            page.locator("#upload-button").click()
+            page.wait_for_selector("text=追加しました", timeout=30000)
+            page.locator("#rebuild-button").click()
             # the app answers while the rebuild runs
             during = Client(url, verbose=False).predict("徳島県の2022年度の電子決裁の目標は？", "", "", [], api_name="/ask")
-            page.wait_for_selector("text=Rebuilt in", timeout=180000)
+            page.wait_for_selector("text=再構築しました", timeout=180000)
+            # the second page sees the new document without reloading (the build watcher)
+            other.get_by_role("tab", name="索引").click()
+            other.wait_for_selector("text=kagawa", timeout=40000)
             page.screenshot(path=str(ARTIFACTS / "app-admin.png"), full_page=True)
             browser.close()
         assert during["short_answer"] == "100%"

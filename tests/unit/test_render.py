@@ -1,9 +1,10 @@
-"""Document text is always inert in the app: escaped HTML, escaped markdown."""
+"""Document text is always inert in the app: escaped HTML, escaped markdown; answers show what
+kind they are, [n] links open their passage, copy gives plain text with a source line."""
 
 import pytest
 
-from rag.render import answer_markdown, citation_html, escape_markdown, info_markdown
 from rag.types import Answer, Citation
+from rag.web.render import answer_markdown, citation_html, escape_markdown, info_html, plain_text, turns_html, when
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -13,8 +14,8 @@ HOSTILE = [
 ]
 
 
-def cite(text, highlights=()):
-    return Citation(1, "evil.html", "<b>title</b>", "徳島県", 3, text, 0.5, "c1", tuple(highlights))
+def cite(text, highlights=(), n=1, doc="evil.html", page=3):
+    return Citation(n, doc, "<b>title</b>", "徳島県", page, text, 0.5, f"c{n}", tuple(highlights))
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -26,31 +27,82 @@ def test_citation_html_escapes_document_text(text):
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_answer_markdown_escapes(text):
-    md = answer_markdown(Answer("q", text, text, True, (cite(text),)))
+    md = answer_markdown(Answer("q", text, text, True, (cite(text),), answer_type="value", grounded=True))
     assert "<script" not in md and "](javascript" not in md and "**bold**" not in md
 
 
-def test_highlight_is_marked():
-    out = citation_html(cite("目標は100%です", [(3, 7)]))
-    assert "<mark>100%</mark>" in out
+def test_highlight_is_marked_and_the_first_is_the_focus():
+    out = citation_html(cite("目標は100%です。実績は95%", [(3, 7), (13, 16)]))
+    assert '<mark class="focus">100%</mark>' in out and "<mark>95%</mark>" in out
 
 
-def test_pdf_link_opens_at_the_page():
-    out = citation_html(Citation(1, "plan.pdf", "t", None, 12, "x", 0.1, "c"), file_url=lambda d: f"/files/{d}")
-    assert 'href="/files/plan.pdf#page=12"' in out
+def test_tab_separated_rows_show_as_a_table():
+    out = citation_html(cite("指標\n年度\t目標\t実績\n令和3年度\t90%\t95%\n注記"))
+    assert "<table" in out and "<td>令和3年度</td><td>90%</td><td>95%</td>" in out
+
+
+KINDS = [
+    (Answer("q", "100% — 徳島県 [1]", "100%", True, (cite("100%"),), answer_type="value", grounded=True), "**100%**"),
+    (Answer("q", "本文 [1]", None, True, (cite("本文"),), answer_type="passage"), "文書からの抜粋"),
+    (
+        Answer("q", "該当する記述は見つかりませんでした。", None, False, (), answer_type="none"),
+        "直接の答えは見つかりませんでした",
+    ),
+]
+
+
+@pytest.mark.parametrize(("answer", "shown"), KINDS)
+def test_each_kind_of_answer_looks_like_what_it_is(answer, shown):
+    md = answer_markdown(answer)
+    assert shown in md
+    assert ("**" in md) == (answer.answer_type == "value")  # only a grounded value is bold
+
+
+def test_markers_link_to_their_passage_and_sources_are_listed_once():
+    a = Answer(
+        "q", "本文 [1] 続き [2]", None, True, (cite("a", n=1), cite("b", n=2), cite("c", n=3, page=9)), answer_type="passage"
+    )
+    md = answer_markdown(a, turn=4)
+    assert "(#cite-4-1)" in md and "(#cite-4-2)" in md
+    # [1] and [2] are the same document page: one source entry with both numbers
+    assert md.count("&lt;b&gt;title&lt;/b&gt; p\\.3") == 1 and "p\\.9" in md
+
+
+def test_copy_is_plain_text_with_a_source_line():
+    a = Answer(
+        "q", "100% — 徳島県「デジタルとくしま推進プラン」 [1]", "100%", True, (cite("x", doc="plan.txt"),), answer_type="value"
+    )
+    text = plain_text(a)
+    assert "\\" not in text and "**" not in text
+    assert text.splitlines()[0] == "100%"
+    assert text.splitlines()[-1] == "出典：[1] 徳島県『<b>title</b>』p.3"
+
+
+def test_every_answer_keeps_its_own_passages():
+    turns = [
+        {"question": "一つ目", "answer": Answer("一つ目", "a [1]", None, True, (cite("第一", n=1),)).to_dict()},
+        {"question": "二つ目", "answer": Answer("二つ目", "b [1]", None, True, (cite("第二", n=1),)).to_dict()},
+    ]
+    out = turns_html(turns, selected=0)
+    assert '<section class="turn" id="turn-0">' in out and '<section class="turn" id="turn-1" hidden>' in out
+    assert 'id="cite-0-1"' in out and 'id="cite-1-1"' in out
 
 
 def test_escape_markdown():
     assert escape_markdown("[a](b)") == "\\[a\\]\\(b\\)"
 
 
-def test_info_lists_build_errors():
+def test_index_info_is_readable():
     info = {
-        "model": {"id": "m", "dim": 3},
+        "model": {"id": "multilingual-e5-small", "dim": 384},
         "chunks": 1,
-        "built_at": "now",
+        "built_at": "2026-12-02T01:17:28.418929+00:00",
         "prefectures": [],
         "documents": [],
         "failures": [{"doc_id": "bad.pdf", "reason": "the PDF needs a password to open"}],
     }
-    assert "bad\\.pdf: the PDF needs a password to open" in info_markdown(info)
+    out = info_html(info)
+    assert "multilingual-e5-small" in out and "\\-" not in out  # no markdown escapes
+    assert "2026年12月02日 10:17（日本時間）" in out  # Japan time, to the minute
+    assert "bad.pdf: the PDF needs a password to open" in out
+    assert when("2026-12-02T01:17:28+00:00", "en") == "2026-12-02 10:17 JST"

@@ -1,0 +1,143 @@
+"""A cited source, opened inside the app at the cited place with the supporting text marked:
+a PDF page rendered to an image (pypdfium2) with boxes over the marked text, and the page's
+text below; any other document as its text with the span marked. Nothing is served raw, so
+a document's own HTML or script never runs."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import unicodedata
+from pathlib import Path
+
+from rag.errors import RagError
+from rag.ingest import SourceFile, read_document
+from rag.types import Chunk, Citation
+from rag.web.strings import t
+
+WINDOW = 6000  # characters of a long text shown around the cited span
+SCALE = 1.5  # PDF points -> pixels
+
+
+class ViewerError(RagError):
+    pass
+
+
+def _inside(corpus: Path, doc_id: str) -> Path:
+    root = corpus.resolve()
+    path = (root / doc_id).resolve()
+    if root not in path.parents or not path.is_file():
+        raise ViewerError(f"{doc_id} is not a file of the corpus")
+    return path
+
+
+def _spans(citation: Citation, chunk: Chunk) -> list[tuple[int, int]]:
+    """The citation's highlights as spans of the page text (the whole passage when it has none)."""
+    spans = [(chunk.start + s, chunk.start + e) for s, e in citation.highlights]
+    return spans or [(chunk.start, chunk.end)]
+
+
+def _marked(text: str, spans: list[tuple[int, int]]) -> str:
+    pieces, pos = [], 0
+    for k, (s, e) in enumerate(sorted(spans)):
+        if s < pos:
+            continue
+        pieces.append(html.escape(text[pos:s]))
+        focus = ' id="viewer-focus" class="focus"' if k == 0 else ""
+        pieces.append(f"<mark{focus}>{html.escape(text[s:e])}</mark>")
+        pos = e
+    pieces.append(html.escape(text[pos:]))
+    return "".join(pieces).replace("\n", "<br>")
+
+
+def _page_text(corpus: Path, citation: Citation) -> str:
+    path = _inside(corpus, citation.doc_id)
+    doc = read_document(SourceFile(citation.doc_id, path, ""), None)
+    for page in doc.pages:
+        if page.number == citation.page:
+            return page.text
+    return doc.pages[0].text
+
+
+def _boxes(pdf_page, needles: list[str]) -> list[tuple[float, float, float, float]]:
+    """Rectangles (PDF points) over the characters of each needle, found in the page's own text
+    layer with width and spaces ignored."""
+    textpage = pdf_page.get_textpage()
+    n = textpage.count_chars()
+    chars = textpage.get_text_range(0, n) if n else ""
+    keyed = [(unicodedata.normalize("NFKC", ch), i) for i, ch in enumerate(chars) if not ch.isspace()]
+    joined = "".join(k for k, _ in keyed)
+    owner: list[int] = []
+    for k, i in keyed:
+        owner += [i] * len(k)
+    rects = []
+    for needle in needles:
+        key = "".join(unicodedata.normalize("NFKC", needle).split())
+        if len(key) < 2:
+            continue
+        found = joined.find(key)
+        if found < 0:
+            found = joined.find(key[: max(8, len(key) // 3)])  # the start of it, when the text layer differs later
+            key = key[: max(8, len(key) // 3)]
+        if found < 0:
+            continue
+        for i in sorted(set(owner[found : found + len(key)])):
+            rects.append(textpage.get_charbox(i))
+    return _lines(rects)
+
+
+def _lines(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+    """Character boxes merged into one rectangle per line."""
+    out: list[list[float]] = []
+    for left, bottom, right, top in sorted(boxes, key=lambda b: (-b[3], b[0])):
+        if out and abs(out[-1][3] - top) < 3 and left - out[-1][2] < 30:
+            last = out[-1]
+            last[0], last[1], last[2], last[3] = min(last[0], left), min(last[1], bottom), max(last[2], right), max(last[3], top)
+        else:
+            out.append([left, bottom, right, top])
+    return [tuple(b) for b in out]  # type: ignore[misc]
+
+
+def _pdf_page_image(path: Path, page_number: int, needles: list[str]) -> tuple[str, int]:
+    import pypdfium2 as pdfium
+    from PIL import ImageDraw
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        page = pdf[max(0, page_number - 1)]
+        height = page.get_height()
+        boxes = _boxes(page, needles)
+        image = page.render(scale=SCALE).to_pil().convert("RGB")
+    finally:
+        pdf.close()
+    draw = ImageDraw.Draw(image, "RGBA")
+    for left, bottom, right, top in boxes:
+        xy = (left * SCALE - 2, (height - top) * SCALE - 2, right * SCALE + 2, (height - bottom) * SCALE + 2)
+        draw.rectangle(xy, fill=(255, 214, 0, 90), outline=(200, 30, 30, 255), width=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return base64.b64encode(buffer.getvalue()).decode(), len(boxes)
+
+
+def source_html(corpus: Path, citation: Citation, chunk: Chunk, lang: str = "ja") -> str:
+    """The viewer's content for one citation."""
+    page_text = _page_text(corpus, citation)
+    spans = _spans(citation, chunk)
+    head = f'<p class="viewer-head">[{citation.n}] {html.escape(citation.prefecture or "")} {html.escape(citation.title)}'
+    head += f"{f' p.{citation.page}' if citation.page else ''}</p>"
+    image = ""
+    if citation.doc_id.lower().endswith(".pdf") and citation.page:
+        needles = [page_text[s:e] for s, e in spans]
+        png, found = _pdf_page_image(_inside(corpus, citation.doc_id), citation.page, needles)
+        alt = html.escape(f"{citation.title} p.{citation.page}")
+        image = f'<img class="page" alt="{alt}" data-marks="{found}" src="data:image/png;base64,{png}">'
+    lo = max(0, min(s for s, _ in spans) - WINDOW // 2)
+    hi = min(len(page_text), max(e for _, e in spans) + WINDOW // 2)
+    shifted = [(s - lo, e - lo) for s, e in spans]
+    text = ("…" if lo else "") + _marked(page_text[lo:hi], shifted) + ("…" if hi < len(page_text) else "")
+    return f'{head}{image}<div class="viewer-text" lang="ja">{text}</div>'
+
+
+def empty_html(lang: str = "ja") -> str:
+    return f'<p class="viewer-empty">{html.escape(t(lang, "viewer_empty"))}</p>'
