@@ -17,6 +17,7 @@ ENV = {
     "index": "RAG_INDEX",
     "model": "RAG_MODEL",
     "models_dir": "RAG_MODELS_DIR",
+    "eval_qa": "RAG_EVAL_QA",
 }
 
 
@@ -26,6 +27,7 @@ class Settings:
     index: Path = Path("index")
     model: str = "multilingual-e5-small"
     models_dir: Path = Path("models")
+    eval_qa: Path = Path("eval/qa.jsonl")  # the set the app's evaluator runs and appends draft questions to
     chunk_chars: int = 400
     top_k: int = 5
     # fusion of dense and BM25 (rag/fusion.py): fitted on half of JSQuAD-test + allganize-dev, reported on

@@ -42,7 +42,7 @@ CSS = """
 mark {background:#ffe066; color:#111; padding:0 2px}
 .dark mark {background:#8a6d00; color:#fff}
 .turn-q {font-size:0.9em; opacity:0.8; margin:4px 0}
-#passages {max-height:640px; overflow:auto}
+.passages-scroll {max-height:640px; overflow-y:auto}
 .badge {font-size:0.75em; border:1px solid currentColor; border-radius:4px; padding:0 4px}
 button.open-source {font-size:0.85em; text-decoration:underline; background:none; border:none; color:var(--link-text-color); cursor:pointer}
 #viewer img.page {max-width:100%; border:1px solid var(--border-color-primary)}
@@ -110,7 +110,7 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
     corpus = Path(rag.settings.corpus)
     feedback_path = Path(rag.settings.index) / "feedback.jsonl"
     audit_path = Path(rag.settings.index) / "audit.jsonl"
-    evaluator = EvalRunner(rag, Path("eval/reports/app"))
+    evaluator = EvalRunner(rag, Path(rag.settings.index) / "eval-runs", Path(rag.settings.eval_qa))
 
     # ---- conversation ----------------------------------------------------------------------
     def show(turns: list[dict], lang: str, selected: int | None = None):
@@ -316,9 +316,10 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
                             comment = gr.Textbox(label=t("ja", "feedback_comment"), max_lines=2, scale=4, elem_id="comment")
                             comment_btn = gr.Button(t("ja", "feedback_send"), scale=1)
                     with gr.Column(scale=2, min_width=320):
+                        prefs0, docs0 = h.choices(rag, None)
                         with gr.Row():
-                            prefecture = gr.Dropdown([], value="", label=t("ja", "prefecture"), elem_id="prefecture")
-                            document = gr.Dropdown([], value="", label=t("ja", "document"), elem_id="document")
+                            prefecture = gr.Dropdown(prefs0, value="", label=t("ja", "prefecture"), elem_id="prefecture")
+                            document = gr.Dropdown(docs0, value="", label=t("ja", "document"), elem_id="document")
                         passages = gr.HTML(turns_html([], None), label=t("ja", "passages"), elem_id="passages")
                 with gr.Accordion(t("ja", "viewer"), open=True) as viewer_box:
                     viewer = gr.HTML(empty_html(), elem_id="viewer")

@@ -135,7 +135,7 @@ def turns_html(turns: list[dict], selected: int | None, lang: str = "ja", file_u
         sections.append(
             f'<section class="turn" id="turn-{k}"{hidden}><p class="turn-q">{html.escape(turn["question"])}</p>{cites}</section>'
         )
-    return "\n".join(sections)
+    return '<div class="passages-scroll">' + "\n".join(sections) + "</div>"
 
 
 def when(iso: str, lang: str = "ja") -> str:

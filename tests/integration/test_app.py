@@ -213,3 +213,89 @@ def test_admin_uploads_and_rebuilds_while_the_app_keeps_answering(built, tmp_pat
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+def _contrast(fg: str, bg: str) -> float:
+    import re
+
+    def lum(rgb: str) -> float:
+        r, g, b = (int(x) / 255 for x in re.findall(r"[0-9.]+", rgb)[:3])
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    a, b = sorted((lum(fg), lum(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (CI installs it)")
+def test_browser_dark_mode_mobile_copy_feedback_and_evaluator(built, tmp_path):
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    _, rag = built
+    index = tmp_path / "index"
+    shutil.copytree(rag.settings.index, index, symlinks=True)
+    qa = tmp_path / "qa.jsonl"
+    lines = [line for line in (REPO / "eval" / "qa.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()][:3]
+    qa.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.environ["RAG_EVAL_QA"] = str(qa)
+    try:
+        proc, url, _, log = start_app(rag.settings.corpus, index, "app-more.log")
+    finally:
+        del os.environ["RAG_EVAL_QA"]
+    try:
+        with sync_playwright() as p:
+            browser = launch_browser(p)
+            # dark mode: the highlight stays readable (contrast >= 4.5:1)
+            ctx = browser.new_context(viewport={"width": 1200, "height": 900}, color_scheme="dark")
+            ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+            page = ctx.new_page()
+            page.goto(url + "?__theme=dark")
+            page.fill("#question textarea", "徳島県の2022年度の電子決裁の目標は？")
+            page.click("#ask-button")
+            page.wait_for_selector("#passages mark", timeout=60000)
+            colors = page.evaluate(
+                "(() => { const s = getComputedStyle(document.querySelector('#passages mark')); return [s.color, s.backgroundColor]; })()"
+            )
+            assert _contrast(*colors) >= 4.5, colors
+            page.screenshot(path=str(ARTIFACTS / "app-dark.png"), full_page=True)
+            # copy: plain text with a source line
+            page.click("#copy-button")
+            page.wait_for_timeout(1000)
+            copied = page.evaluate("navigator.clipboard.readText()")
+            assert copied.startswith("100%") and "出典：" in copied and "\\\\" not in copied and "**" not in copied
+            # 👎 with a comment is written to the feedback log
+            page.fill("#comment textarea", "目標ではなく実績が知りたい")
+            page.locator("#chat button[aria-label='Dislike']").first.click()
+            feedback = index / "feedback.jsonl"
+            for _ in range(40):
+                if feedback.exists():
+                    break
+                page.wait_for_timeout(250)
+            record = json.loads(feedback.read_text(encoding="utf-8").splitlines()[-1])
+            assert record["rating"] == "down" and record["comment"] == "目標ではなく実績が知りたい" and record["build_id"]
+            # the evaluator runs the eval from the app
+            page.get_by_role("tab", name="評価").click()
+            page.locator("#eval-run").click()
+            page.wait_for_selector("#eval-last table", timeout=120000)
+            assert "answer" in page.inner_text("#eval-last")
+            page.screenshot(path=str(ARTIFACTS / "app-eval.png"), full_page=True)
+            ctx.close()
+            # a phone: the answer, its markers and the passages come before the examples
+            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            phone.goto(url)
+            phone.fill("#question textarea", "岡山県DX推進指針の対象期間は？")
+            phone.click("#ask-button")
+            phone.wait_for_selector("#passages details.citation", timeout=60000)
+            top = phone.evaluate("(s) => document.querySelector(s).getBoundingClientRect().top", "#passages")
+            examples = phone.evaluate(
+                "() => [...document.querySelectorAll('button')].find(b => b.innerText.includes('How long'))?.getBoundingClientRect().top"
+            )
+            assert top < examples
+            phone.screenshot(path=str(ARTIFACTS / "app-mobile.png"), full_page=True)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
