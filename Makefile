@@ -26,7 +26,8 @@ $(MODEL) $(LEXICON): $(STAMP)
 	$(PY) -m rag model build
 
 index: $(MODEL) $(LEXICON)
-	$(PY) -m rag index --progress
+	# exit code 2: built, but some files could not be read (they are listed); the app still starts
+	$(PY) -m rag index --progress || [ $$? -eq 2 ]
 
 run: index
 	$(PY) app.py --host $(HOST) --port $(PORT)

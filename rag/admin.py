@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.ingest import MAX_FILE_BYTES, METADATA_FILE, SUPPORTED, file_hash, list_sources
+from rag.ingest import MAX_FILE_BYTES, METADATA_FILE, SUPPORTED, file_hash, list_sources, source_path
 from rag.prefectures import canonical
 
 
@@ -96,11 +96,10 @@ def write_entry(corpus: Path, doc_id: str, values: dict[str, str] | None) -> Non
 
 
 def corpus_file(corpus: Path, doc_id: str) -> Path:
-    root = corpus.resolve()
-    path = (corpus / doc_id).resolve()
-    if root not in path.parents or not path.is_file():
-        raise UploadError(f"{doc_id} is not a file of the corpus")
-    return path
+    try:
+        return source_path(corpus, doc_id)
+    except RagError as e:
+        raise UploadError(str(e)) from e
 
 
 def remove_document(corpus: Path, doc_id: str) -> None:

@@ -16,6 +16,7 @@ from rag.settings import Settings, load_settings
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_SOME_FAILED = 2  # `rag index`: the index was built, but some files could not be read
 
 
 def _progress_printer(enabled: bool):
@@ -109,13 +110,28 @@ def cmd_index(args: argparse.Namespace) -> int:
             f"{summary['unchanged']} unchanged, {summary['failed']} failed; {report.chunks} chunks "
             f"({report.embedded} embedded) in {report.seconds:.1f}s"
         )
-    return 0
+    return EXIT_SOME_FAILED if report.failed else 0
 
 
 def _read_queries(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    """Each line of a batch file: (line number, object, problem). A line that cannot be read
+    (invalid UTF-8, not JSON, no question) gets its problem; the lines after it are still read."""
+    if path == "-":
+        stream = sys.stdin.buffer
+    else:
+        p = Path(path)
+        if p.is_dir():
+            raise RagError(f"queries file {path} is a folder; give a file of JSON lines")
+        if not p.exists():
+            raise RagError(f"queries file {path} does not exist")
+        stream = p.open("rb")
     try:
-        for n, line in enumerate(stream, start=1):
+        for n, raw in enumerate(stream, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield n, None, "not valid UTF-8"
+                continue
             if not line.strip():
                 continue
             try:
@@ -123,18 +139,16 @@ def _read_queries(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
             except json.JSONDecodeError as e:
                 yield n, None, f"not valid JSON ({e.msg})"
                 continue
-            if not isinstance(obj, dict) or "question" not in obj:
-                yield n, obj if isinstance(obj, dict) else None, 'needs an object with "id" and "question"'
+            if not isinstance(obj, dict) or "id" not in obj or not isinstance(obj.get("question"), str):
+                yield n, obj if isinstance(obj, dict) else None, 'needs an object with "id" and a "question" string'
                 continue
             yield n, obj, None
     finally:
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
 
 
 def _batch(args: argparse.Namespace, run) -> int:
-    if args.queries != "-" and not Path(args.queries).exists():
-        raise RagError(f"queries file {args.queries} does not exist")
     failures = 0
     for n, obj, problem in _read_queries(args.queries):
         qid = obj.get("id") if obj else None
@@ -143,6 +157,8 @@ def _batch(args: argparse.Namespace, run) -> int:
                 history = obj.get("history")
                 if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
                     raise RagError('"history" must be a list of earlier questions')
+                if history is not None and len(history) > 1000:
+                    raise RagError('"history" has more than 1,000 questions; only the last few are read anyway')
                 kwargs = {"history": history} if history is not None else {}
                 print(json.dumps({"id": qid} | run(str(obj["question"]), **kwargs), ensure_ascii=False), flush=True)
                 continue
@@ -381,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
                 help="an earlier question of the conversation (repeat, oldest first)",
             )
         if name == "search":
-            sp.add_argument("-k", type=int, default=5)
+            sp.add_argument("-k", type=int, default=None, help="how many passages (default: top_k, 5)")
             sp.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
         sp.set_defaults(func=func)
 

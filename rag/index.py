@@ -37,7 +37,7 @@ from rag.embed import Embedder
 from rag.eras import year_token, years_in
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError
 from rag.facts import Fact, extract_facts
-from rag.ingest import IngestFailure, document_hash, list_sources, load_metadata, read_document
+from rag.ingest import IngestFailure, document_hash, load_metadata, read_document, scan_corpus
 from rag.prefectures import ENGLISH
 from rag.tokenize import tokenize
 from rag.types import Chunk, Document, DocumentMeta
@@ -408,7 +408,7 @@ def build_index(
     settings = {"chunk": asdict(chunk_settings), "bm25": asdict(bm25_params), "pipeline": PIPELINE_VERSION}
     with _build_lock(index_dir):
         metadata = load_metadata(corpus)
-        sources = list(list_sources(corpus))
+        sources, skipped = scan_corpus(corpus)
         old = None if rebuild else _previous(index_dir, embedder)
         # other chunking settings or pipeline code: re-read every document (vectors of unchanged text are still reused)
         same_pipeline = old is not None and old.manifest.get("settings") == settings
@@ -445,19 +445,21 @@ def build_index(
             try:
                 on_page = (lambda i, total: progress("pages", i, total)) if progress else None
                 doc: Document = read_document(source, meta, on_page)
-            except IngestError as e:
-                report.failed.append(IngestFailure(source.doc_id, e.reason))
+                chunks = chunk_document(doc, chunk_settings)
+            except Exception as e:
+                reason = e.reason if isinstance(e, IngestError) else f"could not be read ({e.__class__.__name__}: {e})"
+                report.failed.append(IngestFailure(source.doc_id, reason[:300]))
                 if prev is not None:
                     keep(prev)
                     report.kept_previous.append(source.doc_id)
                 continue
-            chunks = chunk_document(doc, chunk_settings)
             records.append(DocRecord(doc.doc_id, doc.content_hash, doc.meta, len(doc.pages), len(chunks), doc.warnings))
             doc_chunks[doc.doc_id] = chunks
             if prev is not None and prev.content_hash == content_hash:
                 report.unchanged.append(doc.doc_id)
             else:
                 (report.updated if prev is not None else report.added).append(doc.doc_id)
+        report.failed.extend(skipped)
         present = {s.doc_id for s in sources}
         report.removed.extend(sorted(d for d in old_docs if d not in present))
         if progress:

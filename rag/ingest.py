@@ -68,20 +68,80 @@ def load_metadata(corpus: Path) -> dict[str, DocumentMeta]:
     return out
 
 
-def list_sources(corpus: Path) -> Iterator[SourceFile]:
+def readable_name(name: str) -> str:
+    """A file name as text. Names that are not UTF-8 (zips made on Japanese Windows carry
+    Shift_JIS names) come from the OS with surrogate escapes; decode their bytes as cp932,
+    else replace what cannot be read. The file itself is still opened by its real path."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", "surrogateescape")
+        for enc in ("cp932", "euc-jp"):
+            try:
+                return raw.decode(enc)
+            except UnicodeDecodeError:
+                continue
+        return raw.decode("utf-8", "replace")
+
+
+def scan_corpus(corpus: Path) -> tuple[list[SourceFile], list[IngestFailure]]:
+    """The corpus's documents, and the entries that are not read, each with its reason: links
+    that lead outside the corpus folder or nowhere, and anything that cannot be opened."""
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder {corpus} does not exist")
+    root = corpus.resolve()
+    sources: list[SourceFile] = []
+    skipped: list[IngestFailure] = []
     for path in sorted(corpus.rglob("*")):
-        if not path.is_file() or path.name.startswith(".") or path.name == METADATA_FILE:
+        rel = readable_name(path.relative_to(corpus).as_posix())
+        if path.name == METADATA_FILE or path.name.startswith(".") or path.name.lower() in _NOT_DOCUMENTS:
             continue
-        if path.name.lower() in ("readme.md", "license", "licence", "notice"):
+        if path.is_symlink() or any(p.is_symlink() for p in path.relative_to(corpus).parents if str(p) != "."):
+            target = path.resolve()
+            if not path.exists():
+                skipped.append(IngestFailure(rel, "a link that leads nowhere"))
+                continue
+            if root not in target.parents:
+                skipped.append(IngestFailure(rel, "a link that leads outside the corpus folder; not read"))
+                continue
+        if not path.is_file():
             continue
-        yield SourceFile(path.relative_to(corpus).as_posix(), path, file_hash(path))
+        try:
+            sources.append(SourceFile(rel, path, file_hash(path)))
+        except OSError as e:
+            skipped.append(IngestFailure(rel, f"cannot be read ({e.strerror or e.__class__.__name__})"))
+    return sources, skipped
+
+
+_NOT_DOCUMENTS = ("readme.md", "license", "licence", "notice")
+
+
+def source_path(corpus: Path, doc_id: str) -> Path:
+    """The file a document id names, inside the corpus (an id read from a non-UTF-8 file name
+    is found by its readable name); CorpusError when there is none."""
+    root = corpus.resolve()
+    direct = corpus / doc_id
+    if direct.is_file() and root in direct.resolve().parents:
+        return direct
+    for source in scan_corpus(corpus)[0]:
+        if source.doc_id == doc_id:
+            return source.path
+    raise CorpusError(f"{doc_id} is not a file of the corpus")
+
+
+def list_sources(corpus: Path) -> Iterator[SourceFile]:
+    yield from scan_corpus(corpus)[0]
 
 
 def _decode_text(data: bytes, doc_id: str) -> str:
     if not data.strip():
         raise IngestError(doc_id, "the file is empty")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its byte-order mark (Windows Notepad)
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise IngestError(doc_id, "UTF-16 text that cannot be decoded") from e
     if b"\x00" in data[:8192]:
         raise IngestError(doc_id, "looks like a binary file, not text")
     for enc in _TEXT_ENCODINGS:

@@ -137,7 +137,7 @@ class Rag:
         mode: str = "hybrid",
     ) -> list[Hit]:
         query = question if isinstance(question, Query) else self.understand(question, None, prefecture, doc_id)
-        return self.searcher.search(query, k or self.settings.top_k, mode)
+        return self.searcher.search(query, self.settings.top_k if k is None else k, mode)
 
     def ask(
         self, question: str, prefecture: str | None = None, doc_id: str | None = None, history: list[str] | None = None

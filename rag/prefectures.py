@@ -105,4 +105,6 @@ def detect_in_document(text: str) -> str | None:
     (best, n), *rest = [*counts.most_common(2), (None, 0)]
     second = rest[0][1] if rest else 0
     # a plan mentions its own prefecture again and again; a passing mention is not enough
-    return best if n >= 3 and n >= 2 * second else None
+    # (a long national white paper that cites one prefecture's case a few times is not that prefecture's:
+    # the mentions needed grow with the text, one per 5,000 characters)
+    return best if n >= max(3, len(text) // 5000) and n >= 2 * second else None

@@ -12,7 +12,7 @@ import unicodedata
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.ingest import SourceFile, read_document
+from rag.ingest import SourceFile, read_document, source_path
 from rag.types import Chunk, Citation
 from rag.web.strings import t
 
@@ -25,11 +25,10 @@ class ViewerError(RagError):
 
 
 def _inside(corpus: Path, doc_id: str) -> Path:
-    root = corpus.resolve()
-    path = (root / doc_id).resolve()
-    if root not in path.parents or not path.is_file():
-        raise ViewerError(f"{doc_id} is not a file of the corpus")
-    return path
+    try:
+        return source_path(corpus, doc_id)
+    except RagError as e:
+        raise ViewerError(str(e)) from e
 
 
 def _spans(citation: Citation, chunk: Chunk) -> list[tuple[int, int]]:

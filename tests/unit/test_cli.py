@@ -96,3 +96,43 @@ def test_missing_model_says_how_to_build_it(small_corpus, capsys, tmp_path, monk
     monkeypatch.setenv("RAG_MODELS_DIR", str(tmp_path / "no-models"))
     code, _, err = run(capsys, "index", "--corpus", str(small_corpus))
     assert code == 1 and "rag model build" in err
+
+
+def test_every_batch_line_gets_an_answer_or_an_error(indexed, capsys, tmp_path):
+    lines = [
+        b'\xef\xbb\xbf{"id": "bom", "question": "\xe9\x9b\xbb\xe5\xad\x90\xe6\xb1\xba\xe8\xa3\x81"}',  # a UTF-8 BOM on line 1
+        b'{"id": "bad-utf8", "question": "\xff\xfe"}',
+        b'{"id": "surrogate", "question": "\\ud800"}',
+        b'{"id": "null", "question": null}',
+        b'{"question": "no id"}',
+        json.dumps({"id": "long-history", "question": "その実績は？", "history": ["電子決裁の目標は？"] * 900}).encode(),
+        b'{"id": "last", "question": "\xe3\x83\x86\xe3\x83\xac\xe3\x83\xaf\xe3\x83\xbc\xe3\x82\xaf"}',
+    ]
+    queries = tmp_path / "q.jsonl"
+    queries.write_bytes(b"\n".join(lines) + b"\n")
+    code, out, err = run(capsys, "ask", "--queries", str(queries))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == len(lines) and "Traceback" not in err
+    by_id = {r["id"]: r for r in rows}
+    assert "answer" in by_id["bom"] and "answer" in by_id["long-history"] and "answer" in by_id["last"]
+    assert all("error" in by_id[k] for k in ("surrogate", "null")) and "error" in rows[1] and "error" in rows[4]
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["search", "計画", "-k", "0"], "k must be positive"),
+        (["ask", "--queries", "."], "is a folder"),
+        (["ask", "\udcff\udcfe"], "not valid text"),
+    ],
+)
+def test_more_bad_input_is_one_line(indexed, capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 1 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_index_exits_2_when_some_files_failed(indexed, capsys, small_corpus):
+    (small_corpus / "broken.docx").write_bytes(b"not a zip")
+    code, out, err = run(capsys, "index")
+    assert code == 2 and "broken.docx" in err and "3 unchanged" in out

@@ -44,3 +44,5 @@ def test_detect_in_document():
     assert detect_in_document("静岡県の事例") is None  # one passing mention
     assert detect_in_document("県庁の取組") is None
     assert detect_in_document("三重県と岡山県と徳島県") is None  # no clear winner
+    white_paper = ("全国の自治体の取組。" * 2000) + "静岡県の事例。静岡県では…静岡県の"
+    assert detect_in_document(white_paper) is None  # a long document citing one prefecture's case
