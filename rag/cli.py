@@ -232,32 +232,31 @@ def _excerpt(text: str, highlights: list[list[int]], width: int = 140) -> str:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from rag.index import read_manifest
+    from rag.index import read_manifest, verify_index
 
     settings = _settings(args)
     m = read_manifest(settings.index)
+    problems = verify_index(settings.index)
     if args.json:
-        print(json.dumps(m, ensure_ascii=False, indent=1))
-        return 0
-    docs = json.loads(
-        ((settings.index / "current" if (settings.index / "current").exists() else settings.index) / "documents.json").read_text(
-            encoding="utf-8"
-        )
-    )
+        print(json.dumps(m | {"problems": problems}, ensure_ascii=False, indent=1))
+        return EXIT_ERROR if problems else 0
     print(f"index:     {settings.index.resolve()} (build {m['build_id']}, {m['built_at']})")
     print(f"model:     {m['model']['id']} (dim {m['model']['dim']}, {m['model']['fingerprint'][:40]})")
     print(f"chunks:    {m['chunks']}")
-    print(f"documents: {len(docs)}")
-    for d in docs:
-        meta = d["meta"]
-        print(
-            f"  {d['doc_id']}  {meta.get('prefecture') or '-'}  {meta.get('title') or ''}  pages={d['pages']} chunks={d['chunks']}"
-        )
-        for w in d.get("warnings", []):
-            print(f"      warning: {w}")
+    if not problems:
+        from rag.index import load_index
+
+        index = load_index(settings.index)
+        print(f"documents: {len(index.documents)}")
+        for d in index.documents.values():
+            print(f"  {d.doc_id}  {d.prefecture or '-'}  {d.meta.title or ''}  pages={d.pages} chunks={d.chunks}")
+            for w in d.warnings:
+                print(f"      warning: {w}")
     for f in m.get("failures", []):
         print(f"failed:    {f['doc_id']}: {f['reason']}")
-    return 0
+    for p in problems:
+        print(f"damaged:   {p}")
+    return EXIT_ERROR if problems else 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

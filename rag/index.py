@@ -178,23 +178,106 @@ def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
                 f"configured model is {embedder.model_id!r} ({embedder.fingerprint[:24]}…, dim {embedder.dim}): "
                 "run `rag index --rebuild` or set RAG_MODEL back"
             )
-    documents = {d["doc_id"]: DocRecord.from_dict(d) for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))}
-    with (path / "chunks.jsonl").open(encoding="utf-8") as f:
+    _check_sizes(path, manifest)
+    dim = manifest["model"]["dim"]
+    with _reading(path, "documents.json"):
+        documents = {
+            d["doc_id"]: DocRecord.from_dict(d) for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))
+        }
+    with _reading(path, "chunks.jsonl"), (path / "chunks.jsonl").open(encoding="utf-8") as f:
         chunks = [Chunk.from_dict(json.loads(line)) for line in f if line.strip()]
-    vectors = np.load(path / "vectors.npy", allow_pickle=False)
-    if len(chunks) != vectors.shape[0] or len(chunks) != manifest["chunks"]:
-        raise IndexMismatchError(f"index {path} is inconsistent (chunks vs vectors): run `rag index --rebuild`")
-    dense = faiss.read_index(str(path / "dense.faiss"))
-    bm25 = bm25s.BM25.load(str(path / "bm25"), load_corpus=False, show_progress=False) if chunks else None
-    with (path / "facts.jsonl").open(encoding="utf-8") as f:
+    with _reading(path, "vectors.npy"):
+        vectors = np.load(path / "vectors.npy", allow_pickle=False)
+    _expect(
+        path, "chunks.jsonl", len(chunks) == manifest["chunks"], f"{len(chunks)} chunks, the manifest says {manifest['chunks']}"
+    )
+    _expect(
+        path,
+        "vectors.npy",
+        vectors.ndim == 2 and vectors.shape == (len(chunks), dim),
+        f"shape {vectors.shape}, expected ({len(chunks)}, {dim})",
+    )
+    with _reading(path, "dense.faiss"):
+        dense = faiss.read_index(str(path / "dense.faiss"))
+    _expect(path, "dense.faiss", dense.ntotal == len(chunks) and dense.d == dim, f"{dense.ntotal} vectors of dim {dense.d}")
+    with _reading(path, "bm25"):
+        bm25 = bm25s.BM25.load(str(path / "bm25"), load_corpus=False, show_progress=False) if chunks else None
+    if bm25 is not None:
+        _expect(path, "bm25", int(bm25.scores["num_docs"]) == len(chunks), f"{bm25.scores['num_docs']} documents")
+    with _reading(path, "facts.jsonl"), (path / "facts.jsonl").open(encoding="utf-8") as f:
         facts = [Fact.from_dict(json.loads(line)) for line in f if line.strip()]
     units = unit_vectors = None
-    if (path / "units.npy").exists() and (path / "unit_vectors.npy").exists():
-        units = np.load(path / "units.npy", allow_pickle=False)
-        unit_vectors = np.load(path / "unit_vectors.npy", allow_pickle=False, mmap_mode="r")
-        if units.ndim != 2 or len(units) != len(unit_vectors) or (len(units) and units[:, 0].max() >= len(chunks)):
-            raise IndexMismatchError(f"index {path} is inconsistent (units vs unit_vectors): run `rag index --rebuild`")
+    if (path / "units.npy").exists() or (path / "unit_vectors.npy").exists():
+        with _reading(path, "units.npy"):
+            units = np.load(path / "units.npy", allow_pickle=False)
+        with _reading(path, "unit_vectors.npy"):
+            unit_vectors = np.load(path / "unit_vectors.npy", allow_pickle=False, mmap_mode="r")
+        ok = units.ndim == 2 and units.shape[1:] == (3,) and len(units) == len(unit_vectors) and unit_vectors.shape[1:] == (dim,)
+        _expect(path, "units.npy", ok and (not len(units) or units[:, 0].max() < len(chunks)), "does not match unit_vectors.npy")
     return Index(path, manifest, documents, chunks, vectors, dense, bm25, facts, units, unit_vectors)
+
+
+INDEX_FILES = ("documents.json", "chunks.jsonl", "vectors.npy", "dense.faiss", "facts.jsonl", "units.npy", "unit_vectors.npy")
+
+
+def _damaged(path: Path, name: str, why: str) -> IndexMismatchError:
+    return IndexMismatchError(f"index file {path / name} is damaged ({why}): run `rag index --rebuild`")
+
+
+@contextmanager
+def _reading(path: Path, name: str) -> Iterator[None]:
+    """Any failure reading one index file becomes one line naming it."""
+    try:
+        yield
+    except IndexMismatchError:
+        raise
+    except FileNotFoundError as e:
+        raise _damaged(path, name, "missing") from e
+    except Exception as e:
+        raise _damaged(path, name, f"{e.__class__.__name__}: {str(e)[:120]}") from e
+
+
+def _expect(path: Path, name: str, ok: bool, why: str) -> None:
+    if not ok:
+        raise _damaged(path, name, why)
+
+
+def _file_records(path: Path) -> dict[str, dict]:
+    """Size and hash of every file of a build, for the manifest."""
+    out = {}
+    for f in sorted(p for p in path.rglob("*") if p.is_file() and p.name != "manifest.json"):
+        data = f.read_bytes()
+        out[f.relative_to(path).as_posix()] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return out
+
+
+def _check_sizes(path: Path, manifest: dict) -> None:
+    """Cheap on every load: each file the manifest lists is there with its size."""
+    for name, rec in (manifest.get("files") or {}).items():
+        f = path / name
+        if not f.exists():
+            raise _damaged(path, name, "missing")
+        if f.stat().st_size != rec["bytes"]:
+            raise _damaged(path, name, f"{f.stat().st_size} bytes, the manifest says {rec['bytes']}")
+
+
+def verify_index(index_dir: Path, embedder: Embedder | None = None) -> list[str]:
+    """Thorough: every file's hash against the manifest, then a full load. The problems found, one line each."""
+    try:
+        path = _resolve(index_dir)
+        manifest = read_manifest(path)
+    except RagError as e:
+        return [str(e)]
+    problems = []
+    for name, rec in (manifest.get("files") or {}).items():
+        f = path / name
+        if f.exists() and hashlib.sha256(f.read_bytes()).hexdigest() != rec["sha256"]:
+            problems.append(str(_damaged(path, name, "its content changed since the build")))
+    try:
+        load_index(path, embedder)
+    except RagError as e:
+        problems.append(str(e))
+    return list(dict.fromkeys(problems))
 
 
 @contextmanager
@@ -369,6 +452,7 @@ def _write_build(
     bm25 = make_bm25(chunks, {r.doc_id: r for r in records}, bm25_params)
     if bm25 is not None:
         bm25.save(str(target / "bm25"), show_progress=False)
+    manifest = {**manifest, "files": _file_records(target)}
     (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
