@@ -7,6 +7,7 @@ import hmac
 import json
 import re
 import shutil
+import time
 import tomllib
 import unicodedata
 from dataclasses import dataclass
@@ -35,10 +36,14 @@ class UploadResult:
         return self.duplicate_of is None
 
 
+WRONG_TOKEN_DELAY = 1.0  # seconds a wrong token costs: guessing stays slow (one try a second per worker)
+
+
 def check_token(given: str | None, expected: str | None) -> None:
     if not expected:
         raise AdminAuthError("admin actions are turned off (RAG_ADMIN_TOKEN is not set)")
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        time.sleep(WRONG_TOKEN_DELAY)
         raise AdminAuthError("wrong admin token")
 
 

@@ -446,7 +446,7 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
     return demo
 
 
-def launch(rag: Rag, host: str, port: int, admin_token: str | None) -> None:
+def launch(rag: Rag, host: str, port: int, admin_token: str | None, password: str | None = None) -> None:
     demo = build_app(rag, admin_token)
     # no allowed_paths: corpus files are never served raw (a document's own HTML must not run in
     # the app's origin); sources open in the in-app viewer instead
@@ -457,4 +457,5 @@ def launch(rag: Rag, host: str, port: int, admin_token: str | None) -> None:
         head=PAGE_JS,
         show_error=True,
         max_file_size=MAX_UPLOAD,
+        auth=("staff", password) if password else None,
     )
