@@ -41,6 +41,8 @@ from rag.vocab import (
     LAW_NUMBER,
     MEASURE_IN_TEXT,
     NUMERIC_EXPECTS,
+    TOTAL,
+    TOTAL_LINE,
     VALUE,
     Expect,
     Measure,
@@ -149,11 +151,15 @@ def _none(
     parts = [text]
     if citations:
         label = phrasing.RELATED[query.lang]
-        refs = []
+        grouped: dict[tuple[str, int | None], list[Citation]] = {}
         for c in citations:
+            grouped.setdefault((c.doc_id, c.page), []).append(c)
+        refs = []
+        for group in grouped.values():
+            c = group[0]
             where = phrasing.where(query.lang, c.prefecture, c.title, c.page)
-            quoted = next((_printed(s) for s in lead[:1] if s.chunk_id == c.chunk_id and s.coverage > 0), None)
-            refs.append(f"{where}{f'「{_clip(quoted)}」' if quoted else ''} [{c.n}]")
+            quoted = next((_printed(s) for s in lead[:1] if s.chunk_id in {g.chunk_id for g in group} and s.coverage > 0), None)
+            refs.append(f"{where}{f'「{_clip(quoted)}」' if quoted else ''} " + "".join(f"[{g.n}]" for g in group))
         parts.append(f"{label}: " + " / ".join(refs))
     return Answer(query.question, " ".join(parts), None, False, citations, notes, answer_type="none", grounded=False)
 
@@ -249,6 +255,9 @@ class ExtractiveAnswerer:
     # ---- refusals ---------------------------------------------------------------------------
     def _not_covered(self, query: Query, hits: list[Hit], catalog: Catalog) -> Answer | None:
         indexed = catalog.prefectures
+        if query.scope.prefecture and query.prefectures and query.scope.prefecture not in query.prefectures:
+            text = phrasing.filtered_out(query.lang, list(query.prefectures), query.scope.prefecture)
+            return _none(query, text, hits, catalog, ("filter excludes the asked prefecture",))
         asked = [query.scope.prefecture] if query.scope.prefecture else list(query.prefectures)
         missing = [p for p in asked if p not in indexed]
         if missing and not any(p in indexed for p in asked):
@@ -277,7 +286,7 @@ class ExtractiveAnswerer:
     # ---- facts read at index time ---------------------------------------------------------
     def _matching_facts(self, query: Query, catalog: Catalog) -> list[Fact]:
         topic = topic_weights(query, catalog, skip=FACT_GENERIC)
-        if not topic or query.measure is None:
+        if query.measure is None or not (topic or TOTAL.search(query.text)):
             return []
         if len(query.years) > 1:
             return []  # several years: a comparison, not one figure
@@ -286,11 +295,18 @@ class ExtractiveAnswerer:
             if query.years
             else catalog.facts_for(query.measure.value)
         )
+        wants_total = bool(TOTAL.search(query.text))
         scored: list[tuple[float, Fact]] = []
         for f in candidates:
             if not self._in_scope(query, f.doc_id, catalog):
                 continue
-            overlap = share(topic, set(f.words) - FACT_GENERIC)
+            if wants_total != bool(TOTAL_LINE.search(f.indicator)):
+                continue  # the total is not one of its lines, and a line is not the total
+            words = set(f.words)
+            if wants_total:
+                # a total names no subject itself ("予算総額"): its passage must be about the asked one
+                words |= set(tokenize(catalog.chunk(f.chunk_id).search_text))
+            overlap = share(topic, words - FACT_GENERIC) if topic else 1.0
             if overlap >= FACT_MIN:
                 scored.append((overlap, f))
         if not scored:

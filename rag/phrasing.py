@@ -72,9 +72,13 @@ def measure_missing(lang: str, indicator: str, year: int, asked: Measure | str, 
     )
 
 
+def filtered_out(lang: str, asked: list[str], scope: str) -> str:
+    if lang == "en":
+        names = ", ".join(ENGLISH[p] for p in asked)
+        return f"The question asks about {names}, but the prefecture filter is set to {ENGLISH[scope]}: clear the filter to search {names}."
+    return f"質問は{'、'.join(asked)}についてですが、都道府県の絞り込みが{scope}になっています。絞り込みを外すと{'、'.join(asked)}の文書を検索します。"
+
+
 def disagree(lang: str) -> str:
     return "Documents disagree:" if lang == "en" else "文書によって値が異なります："
 
-
-def ask_again_with_context(lang: str) -> str:
-    return dangling(lang)

@@ -38,6 +38,7 @@ STOP = frozenset(
     once too so if while whether because since until upon
     japan japanese year years fiscal fy reiwa heisei showa prefecture prefectural
     target targets goal goals aim aims budget budgets budgeted actual actuals value values figure figures amount
+    result results outcome outcomes achieved achievement
     looking look regarding specific specifically detail details detailed example examples particular particularly
     overall respectively following based according provide provided given kind kinds type types way ways thing things
     include includes including included like well make made take taken use used""".split()

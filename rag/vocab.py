@@ -200,9 +200,15 @@ _EXPECT = (
 NUMERIC_EXPECTS = (Expect.MONEY, Expect.RATE, Expect.COUNT, Expect.VALUE)
 
 
+# "Xは何ですか" without a measure asks what X is, not for a figure
+_WHAT_IS = re.compile(r"(?:は|って)(?:何|なに|なん)(?:ですか|でしょうか|か)?[?？]?\s*$")
+
+
 def expect_of(question: str) -> Expect:
     for expect, pattern in _EXPECT:
         if pattern.search(question):
+            if expect == Expect.VALUE and _WHAT_IS.search(question) and measure_of(question) is None:
+                return Expect.DEFINITION
             return expect
     return Expect.PASSAGE
 
@@ -232,5 +238,9 @@ GENERIC = frozenset(
     "tell explain describe give list please the its their there "
     "令和 平成 昭和 元".split()
 )
+# a question about a total asks for the total, not for one of its lines
+TOTAL = re.compile(r"(?i)総額|合計|総計|全体の予算|in total|\btotal\b")
+TOTAL_LINE = re.compile(r"総額|合計|総計|計$")
+
 # generic words that still tie a figure to its indicator weakly: never enough on their own
 FACT_GENERIC = frozenset("予算 事業 費 経費 目標 実績 年度 県 数 率 割合 件 件数 値 額 総額".split())
