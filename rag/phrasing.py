@@ -81,4 +81,3 @@ def filtered_out(lang: str, asked: list[str], scope: str) -> str:
 
 def disagree(lang: str) -> str:
     return "Documents disagree:" if lang == "en" else "文書によって値が異なります："
-
