@@ -41,6 +41,7 @@ TARGETS = {
     "pipeline_overhead": 0.10,
     "rss_10k_mb": 1536,
     "app_cold_start_s": 15,
+    "embed_speedup": 3.0,
 }
 
 
@@ -81,24 +82,41 @@ def bench_build(embedder: Embedder, corpus: Path, result: BenchResult) -> None:
         texts = [passage_text(c, index.documents[c.doc_id]) for c in index.chunks]
         # the build embeds every sentence too (for the reader): the bare loop encodes the same texts
         sentences = [u.text for c in index.chunks for u in split_units(c.text) if len(u.text) >= MIN_UNIT_CHARS]
-    model = getattr(embedder, "_model", None)
     started = time.perf_counter()
-    if model is not None:
-        prompt = embedder.spec.passage_prompt  # type: ignore[attr-defined]
-        model.encode([prompt + t for t in texts], batch_size=16, normalize_embeddings=True)
-        model.encode([prompt + t for t in sentences], batch_size=16, normalize_embeddings=True)
-    else:
-        embedder.embed_passages(texts)
-        embedder.embed_passages(sentences)
+    embedder.embed_passages(texts)
+    embedder.embed_passages(sentences)
     bare = time.perf_counter() - started
+    torch_s = _bare_torch_encode(texts + sentences)
     overhead = pipeline / bare - 1
     result.figures.update(build_s=pipeline, bare_s=bare, overhead=overhead, chunks=report.chunks)
     result.add(
         "index build, bundled corpus (full)",
         f"{report.chunks} chunks + {len(sentences)} sentences in {pipeline:.1f} s = {report.chunks / pipeline:.1f} chunks/s",
     )
-    result.add("bare SentenceTransformer.encode, same texts", f"{bare:.1f} s = {report.chunks / bare:.1f} chunks/s")
-    result.add("pipeline overhead over bare encode", f"{overhead * 100:+.1f}%", "≤ 10%", overhead <= TARGETS["pipeline_overhead"])
+    result.add(f"the runtime's bare encode ({type(embedder).__name__}), same texts", f"{bare:.1f} s")
+    result.add(
+        "pipeline overhead over the bare encode", f"{overhead * 100:+.1f}%", "≤ 10%", overhead <= TARGETS["pipeline_overhead"]
+    )
+    if torch_s:
+        speedup = torch_s / bare
+        result.figures.update(torch_s=torch_s, embed_speedup=speedup)
+        result.add("bare SentenceTransformer.encode on torch, same texts", f"{torch_s:.1f} s")
+        result.add("embedding speed-up over torch", f"{speedup:.2f}×", "≥ 3×", speedup >= TARGETS["embed_speedup"])
+
+
+def _bare_torch_encode(texts: list[str]) -> float | None:
+    """Seconds for sentence-transformers on torch to embed `texts` (the baseline), None without torch."""
+    from rag.embed import SentenceTransformerEmbedder, resolve_model
+
+    try:
+        model = SentenceTransformerEmbedder(resolve_model("multilingual-e5-small", Path("models")))._model
+    except Exception:
+        return None
+    prompt = "passage: "
+    model.encode([prompt + "準備運転の文章です。"] * 16, batch_size=16)
+    started = time.perf_counter()
+    model.encode([prompt + t for t in texts], batch_size=16, normalize_embeddings=True)
+    return time.perf_counter() - started
 
 
 def bench_incremental(embedder: Embedder, n_docs: int, result: BenchResult) -> None:

