@@ -118,6 +118,11 @@ def _citations(
     return tuple(out), {c.chunk_id: c.n for c in out}
 
 
+def citations_of(hits: list[Hit], catalog: Catalog) -> tuple[Citation, ...]:
+    """The passages themselves, numbered [1]…[n] in retrieval order (what a generator is shown)."""
+    return _citations([], hits, catalog, limit=len(hits))[0]
+
+
 def _hit_for(chunk_id: str, hits: list[Hit], catalog: Catalog) -> Hit:
     for h in hits:
         if h.chunk.chunk_id == chunk_id:

@@ -158,3 +158,10 @@ def expand_years(text: str) -> str:
 
 
 ERA_LETTER_REV = {v: k for k, v in ERA_LETTER.items()}
+
+
+def era_year_spans(text: str) -> list[tuple[int, int, int]]:
+    """Where `text` names a year by its era (令和4年, 平成三十年, R4), with the Western year: (start, end, year)."""
+    out = [(m.start(), m.end(), era_to_western(m.group(1), _kanji_number(m.group(2)))) for m in _ERA.finditer(text)]
+    out += [(m.start(), m.end(), era_to_western(ERA_LETTER[m.group(1)], int(m.group(2)))) for m in _LETTER.finditer(text)]
+    return sorted(out)

@@ -81,3 +81,9 @@ def filtered_out(lang: str, asked: list[str], scope: str) -> str:
 
 def disagree(lang: str) -> str:
     return "Documents disagree:" if lang == "en" else "文書によって値が異なります："
+
+
+def generator_fallback(lang: str, why: str) -> str:
+    if lang == "en":
+        return f"The generated answer was not used ({why}); this is the extractive answer."
+    return f"生成した回答は使いませんでした（{why}）。文書から抜き出した回答を示します。"

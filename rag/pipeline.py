@@ -4,13 +4,17 @@ load the model and the index once, then search and ask many times."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from rag.answer import Answerer, ExtractiveAnswerer
+import numpy as np
+
+from rag.answer import Answerer
 from rag.catalog import Catalog
 from rag.chunk import ChunkSettings
 from rag.embed import Embedder, load_embedder
+from rag.generator import make_answerer
 from rag.index import BM25Params, BuildReport, Index, ProgressFn, build_index, load_index
 from rag.query import Query, Reader, Scope
 from rag.search import Searcher
@@ -41,7 +45,7 @@ class Rag:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, answerer: Answerer | None = None) -> None:
         self.settings = settings
         self._embedder = embedder
-        self.answerer = answerer or ExtractiveAnswerer()
+        self.answerer = answerer or make_answerer(settings)
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -156,6 +160,30 @@ class Rag:
     ) -> Turn:
         """The one ask path (the CLI, the app, the eval and the bench all come through here):
         read the question, retrieve `depth` passages (best first), answer from the top ones."""
+        query, hits, sv, catalog = self._retrieve(question, prefecture, doc_id, history, depth, mode)
+        answer = self.answerer.answer(query, hits[: self.settings.top_k], catalog, sv)
+        return Turn(query, hits, answer)
+
+    def stream(
+        self, question: str, prefecture: str | None = None, doc_id: str | None = None, history: list[str] | None = None
+    ) -> Iterator[Answer]:
+        """As `ask`, but a generator answerer's partial answers come as they are verified; the final one last."""
+        query, hits, sv, catalog = self._retrieve(question, prefecture, doc_id, history, None, "hybrid")
+        streaming = getattr(self.answerer, "stream", None)
+        if streaming is None:
+            yield self.answerer.answer(query, hits[: self.settings.top_k], catalog, sv)
+            return
+        yield from streaming(query, hits[: self.settings.top_k], catalog, sv)
+
+    def _retrieve(
+        self,
+        question: str,
+        prefecture: str | None,
+        doc_id: str | None,
+        history: list[str] | None,
+        depth: int | None,
+        mode: str,
+    ) -> tuple[Query, list[Hit], np.ndarray, Catalog]:
         loaded = self.loaded
         query = loaded.searcher.scoped(loaded.reader.understand(question, history or (), Scope(prefecture, doc_id)))
         k = max(self.settings.top_k, depth or 0)
@@ -169,8 +197,7 @@ class Rag:
         # an English question's retrieval text carries its Japanese terms; sentences are scored
         # against the question alone
         sv = qv if query.dense_text == query.reading_text else loaded.searcher.embedder.embed_queries([query.reading_text])[0]
-        answer = self.answerer.answer(query, hits[: self.settings.top_k], loaded.catalog, sv)
-        return Turn(query, hits, answer)
+        return query, hits, sv, loaded.catalog
 
     def info(self) -> dict:
         index = self.index

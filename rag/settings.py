@@ -18,6 +18,9 @@ ENV = {
     "model": "RAG_MODEL",
     "models_dir": "RAG_MODELS_DIR",
     "backend": "RAG_BACKEND",
+    "llm_url": "RAG_LLM_URL",
+    "llm_model": "RAG_LLM_MODEL",
+    "llm_timeout": "RAG_LLM_TIMEOUT",
     "eval_qa": "RAG_EVAL_QA",
 }
 
@@ -42,6 +45,13 @@ class Settings:
     bm25_weight: float = 1.0
     bm25_k1: float = 0.9  # BM25 term saturation and length normalisation, fitted as docs/retrieval.md says
     bm25_b: float = 0.5
+    # optional generated answers (rag/generator.py): an OpenAI-compatible endpoint the site runs or may use;
+    # empty = off, and no document text leaves the machine
+    llm_url: str = ""  # e.g. http://127.0.0.1:11434/v1 (Ollama), http://127.0.0.1:8000/v1 (vLLM)
+    llm_model: str = ""
+    llm_key_env: str = "RAG_LLM_API_KEY"  # the environment variable holding the API key, if any
+    llm_timeout: float = 30.0  # seconds for the whole reply; beyond it the extractive answer is shown
+    llm_passages: int = 5  # passages numbered [1]…[n] in the prompt
 
     def fusion(self) -> Fusion:
         try:

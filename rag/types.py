@@ -97,8 +97,10 @@ class Answer:
     answerable: bool
     citations: tuple[Citation, ...] = field(default_factory=tuple)
     notes: tuple[str, ...] = ()
-    answer_type: str = "passage"  # value | date | name | list | passage | none
+    answer_type: str = "passage"  # value | date | name | list | passage | none | generated
     grounded: bool = False  # one cited span states the short answer for everything the question asks
+    # a generated answer (or one that fell back from generation): model, verified sentences, dropped ones
+    generator: dict | None = None
 
     @property
     def about(self) -> dict[str, str | None]:
@@ -119,7 +121,7 @@ class Answer:
             "about": self.about,
             "citations": [c.to_dict() for c in self.citations],
             "notes": list(self.notes),
-        }
+        } | ({"generator": self.generator} if self.generator is not None else {})
 
     @classmethod
     def from_dict(cls, d: dict) -> Answer:
@@ -132,4 +134,5 @@ class Answer:
             tuple(d.get("notes", ())),
             d.get("answer_type", "passage"),
             bool(d.get("grounded")),
+            d.get("generator"),
         )

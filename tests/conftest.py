@@ -16,7 +16,18 @@ MODELS = REPO / "models"
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    for var in ("RAG_CORPUS", "RAG_INDEX", "RAG_MODEL", "RAG_MODELS_DIR", "RAG_CONFIG"):
+    for var in (
+        "RAG_CORPUS",
+        "RAG_INDEX",
+        "RAG_MODEL",
+        "RAG_MODELS_DIR",
+        "RAG_CONFIG",
+        "RAG_BACKEND",
+        "RAG_LLM_URL",
+        "RAG_LLM_MODEL",
+        "RAG_LLM_TIMEOUT",
+        "RAG_LLM_API_KEY",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("RAG_MODELS_DIR", str(MODELS))
     monkeypatch.chdir(tmp_path)

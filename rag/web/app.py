@@ -117,13 +117,15 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
         return h.chat_messages(turns, lang), turns_html(turns, selected, lang)
 
     def respond(question, turns, prefecture, document, lang, saved):
-        asked = h.ask(rag, question, list(turns or []), prefecture, document, lang)
-        if asked.warning:
-            gr.Warning(asked.warning)
-            return gr.update(), gr.update(), gr.update(), turns, saved, gr.update()
-        chat, passages = show(asked.turns, lang)
-        saved = {**(saved or {}), "turns": asked.turns[-50:]}
-        return "", chat, passages, asked.turns, saved, len(asked.turns) - 1
+        # a generator: a generated answer is shown as each of its sentences passes the check
+        for asked in h.ask_stream(rag, question, list(turns or []), prefecture, document, lang):
+            if asked.warning:
+                gr.Warning(asked.warning)
+                yield gr.update(), gr.update(), gr.update(), turns, saved, gr.update()
+                return
+            chat, passages = show(asked.turns, lang)
+            saved = {**(saved or {}), "turns": asked.turns[-50:]}
+            yield "", chat, passages, asked.turns, saved, len(asked.turns) - 1
 
     def new_conversation(saved):
         return [], turns_html([], None, (saved or {}).get("lang", "ja")), [], {**(saved or {}), "turns": []}, None, empty_html()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,16 +46,27 @@ class Asked:
 def ask(rag, question: str | None, turns: list[dict], prefecture: str | None, document: str | None, lang: str = "ja") -> Asked:
     """Answer `question` in the conversation `turns` with the filters; errors become a turn
     that says what went wrong (never a traceback)."""
+    *_, last = ask_stream(rag, question, turns, prefecture, document, lang)
+    return last
+
+
+def ask_stream(
+    rag, question: str | None, turns: list[dict], prefecture: str | None, document: str | None, lang: str = "ja"
+) -> Iterator[Asked]:
+    """As `ask`, yielding the conversation each time the answer grows (a generated answer arrives
+    one verified sentence at a time); the last one is final."""
     question = (question or "").strip()
     if not question:
-        return Asked(turns, t(lang, "empty_question"))
+        yield Asked(turns, t(lang, "empty_question"))
+        return
     if len(question) > MAX_QUESTION_CHARS:
-        return Asked(turns, t(lang, "too_long", n=len(question), limit=MAX_QUESTION_CHARS))
+        yield Asked(turns, t(lang, "too_long", n=len(question), limit=MAX_QUESTION_CHARS))
+        return
     try:
-        answer = rag.ask(question, prefecture or None, document or None, history(turns))
+        for answer in rag.stream(question, prefecture or None, document or None, history(turns)):
+            yield Asked([*turns, {"question": question, "answer": answer.to_dict(), "error": None}])
     except RagError as e:
-        return Asked([*turns, {"question": question, "answer": None, "error": str(e)}])
-    return Asked([*turns, {"question": question, "answer": answer.to_dict(), "error": None}])
+        yield Asked([*turns, {"question": question, "answer": None, "error": str(e)}])
 
 
 def turn_of_message(index: int | list | tuple | None) -> int | None:

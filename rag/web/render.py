@@ -48,6 +48,8 @@ def answer_markdown(answer: Answer, turn: int = 0, lang: str = "ja") -> str:
         parts.append(f"⚠️ *{t(lang, 'kind_none')}*")
     elif answer.answer_type == "passage":
         parts.append(f"*{t(lang, 'kind_passage')}*")
+    elif answer.answer_type == "generated":
+        parts.append(f"*{t(lang, 'kind_generated', model=escape_markdown((answer.generator or {}).get('model', '')))}*")
     body = escape_markdown(answer.answer)
     parts.append(_MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#cite-{turn}-{m.group(1)})", body))
     if answer.citations:
