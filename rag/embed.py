@@ -179,7 +179,8 @@ class OpenVINOEmbedder:
             raise ModelUnavailableError(f"no OpenVINO export at {xml}: run `rag model build` (or use backend = 'torch')")
         self.spec = spec
         self.model_id = spec.model_id
-        self.fingerprint = fingerprint_folder(spec.location)
+        tag = xml.parent / "EXPORT"
+        self.fingerprint = f"{fingerprint_folder(spec.location)}+{tag.read_text().strip() if tag.exists() else 'openvino'}"
         self.batch_size = batch_size
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(_max_length(folder))

@@ -39,6 +39,7 @@ from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagE
 from rag.facts import Fact, extract_facts
 from rag.ingest import IngestFailure, document_hash, load_metadata, read_document, scan_corpus
 from rag.prefectures import ENGLISH
+from rag.stopwatch import Stopwatch
 from rag.tokenize import tokenize
 from rag.types import Chunk, Document, DocumentMeta
 from rag.units import split_units
@@ -89,6 +90,7 @@ class BuildReport:
     embedded_sentences: int = 0
     seconds: float = 0.0
     path: str = ""
+    profile: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     @property
     def changed(self) -> bool:
@@ -158,6 +160,12 @@ def read_manifest(index_dir: Path) -> dict:
         raise IndexMismatchError(f"{path}/manifest.json is unreadable ({e}): run `rag index --rebuild`") from e
 
 
+def _short(fingerprint: str) -> str:
+    """Enough of a model fingerprint to tell two apart: the weights' digest, and the runtime's export."""
+    weights, _, runtime = fingerprint.partition("+")
+    return f"{weights[:24]}…" + (f" on {runtime}" if runtime else " on torch")
+
+
 def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
     """Load an index, checking its schema and that it was built with `embedder`'s model."""
     import bm25s
@@ -174,9 +182,9 @@ def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
         m = manifest["model"]
         if m["fingerprint"] != embedder.fingerprint or m["dim"] != embedder.dim:
             raise IndexMismatchError(
-                f"index {path} was built with model {m['id']!r} ({m['fingerprint'][:24]}…, dim {m['dim']}) but the "
-                f"configured model is {embedder.model_id!r} ({embedder.fingerprint[:24]}…, dim {embedder.dim}): "
-                "run `rag index --rebuild` or set RAG_MODEL back"
+                f"index {path} was built with model {m['id']!r} ({_short(m['fingerprint'])}, dim {m['dim']}) but the "
+                f"configured model is {embedder.model_id!r} ({_short(embedder.fingerprint)}, dim {embedder.dim}): "
+                "run `rag index --rebuild` or set RAG_MODEL / RAG_BACKEND back"
             )
     _check_sizes(path, manifest)
     dim = manifest["model"]["dim"]
@@ -432,8 +440,11 @@ def _write_build(
     dim: int,
     units: tuple[np.ndarray, np.ndarray] | None = None,
     bm25_params: BM25Params | None = None,
+    watch: Stopwatch | None = None,
 ) -> None:
     import faiss
+
+    watch = watch or Stopwatch()
 
     if units is not None:
         np.save(target / "units.npy", units[0], allow_pickle=False)
@@ -445,13 +456,15 @@ def _write_build(
         for c in chunks:
             f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
     np.save(target / "vectors.npy", vectors, allow_pickle=False)
-    with (target / "facts.jsonl").open("w", encoding="utf-8") as f:
+    with watch.stage("facts"), (target / "facts.jsonl").open("w", encoding="utf-8") as f:
         for fact in document_facts(chunks, {r.doc_id: r for r in records}):
             f.write(json.dumps(fact.to_dict(), ensure_ascii=False) + "\n")
-    faiss.write_index(make_dense(vectors, dim), str(target / "dense.faiss"))
-    bm25 = make_bm25(chunks, {r.doc_id: r for r in records}, bm25_params)
-    if bm25 is not None:
-        bm25.save(str(target / "bm25"), show_progress=False)
+    with watch.stage("dense index"):
+        faiss.write_index(make_dense(vectors, dim), str(target / "dense.faiss"))
+    with watch.stage("bm25 (tokenize, index)"):
+        bm25 = make_bm25(chunks, {r.doc_id: r for r in records}, bm25_params)
+        if bm25 is not None:
+            bm25.save(str(target / "bm25"), show_progress=False)
     manifest = {**manifest, "files": _file_records(target)}
     (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -487,6 +500,7 @@ def build_index(
     indexed. A document that indexed before but now fails keeps its previous version.
     """
     started = time.perf_counter()
+    watch = Stopwatch()
     chunk_settings = chunk_settings or ChunkSettings()
     bm25_params = bm25_params or BM25Params()
     settings = {"chunk": asdict(chunk_settings), "bm25": asdict(bm25_params), "pipeline": PIPELINE_VERSION}
@@ -528,8 +542,10 @@ def build_index(
                 continue
             try:
                 on_page = (lambda i, total: progress("pages", i, total)) if progress else None
-                doc: Document = read_document(source, meta, on_page)
-                chunks = chunk_document(doc, chunk_settings)
+                with watch.stage("read (extract, grids)"):
+                    doc: Document = read_document(source, meta, on_page)
+                with watch.stage("chunk (normalise, split)"):
+                    chunks = chunk_document(doc, chunk_settings)
             except Exception as e:
                 reason = e.reason if isinstance(e, IngestError) else f"could not be read ({e.__class__.__name__}: {e})"
                 report.failed.append(IngestFailure(source.doc_id, reason[:300]))
@@ -569,7 +585,8 @@ def build_index(
             if progress:
                 progress("embed", start, len(todo))
             idx = todo[start : start + batch]
-            vectors[idx] = embedder.embed_passages([passage_text(all_chunks[i], by_id[all_chunks[i].doc_id]) for i in idx])
+            with watch.stage("embed passages"):
+                vectors[idx] = embedder.embed_passages([passage_text(all_chunks[i], by_id[all_chunks[i].doc_id]) for i in idx])
         if progress:
             progress("embed", len(todo), len(todo))
 
@@ -581,8 +598,9 @@ def build_index(
             and old.units is not None
             and [asdict(f) for f in report.failed] == old.manifest.get("failures")
         ):
-            return _finish(report, started, all_chunks, 0, old.path)
-        unit_spans, unit_vectors, n_sentences = sentence_vectors(all_chunks, embedder, old, progress)
+            return _finish(report, started, all_chunks, 0, old.path, watch=watch)
+        with watch.stage("embed sentences"):
+            unit_spans, unit_vectors, n_sentences = sentence_vectors(all_chunks, embedder, old, progress)
 
         built_at = datetime.now(UTC)
         build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
@@ -601,18 +619,26 @@ def build_index(
         (index_dir / "builds").mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir / "builds"))
         try:
-            _write_build(tmp, manifest, records, all_chunks, vectors, embedder.dim, (unit_spans, unit_vectors), bm25_params)
+            _write_build(
+                tmp, manifest, records, all_chunks, vectors, embedder.dim, (unit_spans, unit_vectors), bm25_params, watch
+            )
             final = index_dir / "builds" / build_id
             tmp.rename(final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         _swap_in(index_dir, final)
-        return _finish(report, started, all_chunks, len(todo), final, n_sentences)
+        return _finish(report, started, all_chunks, len(todo), final, n_sentences, watch)
 
 
 def _finish(
-    report: BuildReport, started: float, chunks: list[Chunk], embedded: int, path: Path, sentences: int = 0
+    report: BuildReport,
+    started: float,
+    chunks: list[Chunk],
+    embedded: int,
+    path: Path,
+    sentences: int = 0,
+    watch: Stopwatch | None = None,
 ) -> BuildReport:
     return BuildReport(
         report.added,
@@ -626,6 +652,7 @@ def _finish(
         embedded_sentences=sentences,
         seconds=time.perf_counter() - started,
         path=str(path),
+        profile=dict(watch.seconds) if watch else {},
     )
 
 

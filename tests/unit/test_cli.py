@@ -136,3 +136,20 @@ def test_index_exits_2_when_some_files_failed(indexed, capsys, small_corpus):
     (small_corpus / "broken.docx").write_bytes(b"not a zip")
     code, out, err = run(capsys, "index")
     assert code == 2 and "broken.docx" in err and "3 unchanged" in out
+
+
+def test_index_profile_gives_seconds_per_stage(indexed, capsys):
+    code, out, _ = run(capsys, "index", "--rebuild", "--json", "--profile")
+    profile = json.loads(out)["profile"]
+    assert code == 0
+    for stage in (
+        "read (extract, grids)",
+        "chunk (normalise, split)",
+        "embed passages",
+        "embed sentences",
+        "bm25 (tokenize, index)",
+    ):
+        assert profile[stage] >= 0
+    assert sum(profile.values()) <= json.loads(out)["seconds"] + 0.01
+    code, out, _ = run(capsys, "index", "--rebuild", "--profile")
+    assert "embed passages" in out and "total" in out.splitlines()[-1]
