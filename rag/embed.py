@@ -197,6 +197,9 @@ class OpenVINOEmbedder:
             ) from e
         self._requests = threading.local()
         self.dim = int(self._model.output(0).get_partial_shape()[1].get_length())
+        # the first inference initialises OpenVINO's numpy bridge; done here, in one thread, because
+        # several app threads doing it at once deadlocked (a once-flag waiting on an import lock)
+        self._encode(["準備"], spec.query_prompt, False)
 
     def _request(self):
         # one infer request per thread: the app answers several questions at once

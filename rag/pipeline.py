@@ -19,6 +19,7 @@ from rag.index import BM25Params, BuildReport, Index, ProgressFn, build_index, l
 from rag.query import Query, Reader, Scope
 from rag.search import Searcher
 from rag.settings import Settings
+from rag.tokenize import tokenize
 from rag.translate import load_lexicon
 from rag.types import Answer, Hit
 
@@ -68,6 +69,7 @@ class Rag:
 
     def _serve(self, index: Index) -> _Loaded:
         s = self.settings
+        tokenize("県")  # load the dictionary now, not in the first of several concurrent questions
         catalog = Catalog.of(index)
         reader = Reader(load_lexicon(s.models_dir.resolve()), catalog.df)
         return _Loaded(Searcher(index, self.embedder, s.fusion()), catalog, reader)
