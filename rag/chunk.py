@@ -30,6 +30,9 @@ class ChunkSettings:
     max_chars: int = 400
     min_chars: int = 80
     table_max_chars: int = 1200
+    # a prose chunk starts with the last sentences of the prose before it (up to this many
+    # characters), so a statement cut by a chunk boundary is still whole in one passage
+    overlap_chars: int = 0
 
     def __post_init__(self) -> None:
         if self.max_chars < 50:
@@ -38,6 +41,8 @@ class ChunkSettings:
             raise ValueError("min_chars must be between 0 and max_chars")
         if self.table_max_chars < self.max_chars:
             raise ValueError("table_max_chars must be at least max_chars")
+        if not 0 <= self.overlap_chars < self.max_chars:
+            raise ValueError("overlap_chars must be between 0 and max_chars")
 
 
 @dataclass(frozen=True)
@@ -129,26 +134,42 @@ def _groups(text: str, blocks: list[_Block], settings: ChunkSettings) -> list[tu
     return groups
 
 
-def _pack(groups: list[tuple[int, int, str]], settings: ChunkSettings) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
+def _pack(groups: list[tuple[int, int, str]], settings: ChunkSettings) -> list[tuple[int, int, bool]]:
+    """(start, end, holds a table) of each chunk."""
+    spans: list[tuple[int, int, bool]] = []
+    table = False
     cur: tuple[int, int] | None = None
     cur_ends_heading = False
     for start, end, kind in groups:
         if cur is None:
             cur = (start, end)
+            table = kind == "table"
         else:
             size = end - cur[0]
             limit = settings.table_max_chars if kind == "table" else settings.max_chars
             # a heading always travels with what follows it; small pieces are merged
             if cur_ends_heading or (size <= limit and (cur[1] - cur[0] < settings.min_chars or size <= settings.max_chars)):
                 cur = (cur[0], end)
+                table = table or kind == "table"
             else:
-                spans.append(cur)
+                spans.append((*cur, table))
                 cur = (start, end)
+                table = kind == "table"
         cur_ends_heading = kind == "heading"
     if cur is not None:
-        spans.append(cur)
+        spans.append((*cur, table))
     return spans
+
+
+def _overlap_start(text: str, prev: tuple[int, int], limit: int) -> int | None:
+    """Where the carried-over tail of the previous chunk begins: the earliest sentence start
+    within `limit` characters of its end (None when even its last sentence is longer)."""
+    p_start, p_end = prev
+    for m in _SENTENCE.finditer(text, p_start, p_end):
+        cut = m.end() if m.group() == "" else m.start() + 1
+        if p_start < cut < p_end and p_end - cut <= limit and text[cut:p_end].strip():
+            return cut
+    return None
 
 
 def _headings(nt: NormText, original: str, blocks: list[_Block]) -> list[tuple[int, str]]:
@@ -171,7 +192,8 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
         text = nt.text
         blocks = _blocks(text)
         headings = _headings(nt, page.text, blocks)
-        for start, end in _pack(_groups(text, blocks, settings), settings):
+        prev: tuple[int, int, bool] | None = None
+        for start, end, table in _pack(_groups(text, blocks, settings), settings):
             while start < end and text[start].isspace():
                 start += 1
             while end > start and text[end - 1].isspace():
@@ -181,7 +203,16 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
             for pos, h in headings:
                 if pos <= start:
                     last_heading = h
+            own = start
+            if settings.overlap_chars and prev is not None and not table and not prev[2]:
+                carried = _overlap_start(text, prev[:2], settings.overlap_chars)
+                if carried is not None:
+                    start = carried
+                    while text[start].isspace():
+                        start += 1
+            prev = (own, end, table)
             o_start, o_end = nt.span_in_original(start, end)
+            lead = nt.span_in_original(own, end)[0] - o_start
             search = text[start:end]
             chunks.append(
                 Chunk(
@@ -194,6 +225,7 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
                     search_text=search,
                     heading=last_heading,
                     years=tuple(years_in(search)),
+                    lead=lead,
                 )
             )
     return chunks

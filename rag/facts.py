@@ -226,12 +226,13 @@ def extract_facts(chunks: list[Chunk], doc_year: int | None = None) -> list[Fact
 
 
 def _page_facts(chunks: list[Chunk], doc_year: int | None) -> list[Fact]:
-    joined = "\n".join(c.text for c in chunks)
-    bounds = []  # (start in joined, chunk)
+    # each chunk's own text once: the tail it repeats from the chunk before (`lead`) is left out
+    joined = "\n".join(c.text[c.lead :] for c in chunks)
+    bounds = []  # (where the chunk's text would start in joined, chunk)
     pos = 0
     for c in chunks:
-        bounds.append((pos, c))
-        pos += len(c.text) + 1
+        bounds.append((pos - c.lead, c))
+        pos += len(c.text) - c.lead + 1
     nt = normalize_for_matching(joined)
     text = nt.text
     facts: list[Fact] = []
@@ -248,7 +249,7 @@ def _page_facts(chunks: list[Chunk], doc_year: int | None) -> list[Fact]:
         ind: tuple[int, int] | None = None,
     ) -> None:
         s, e = nt.span_in_original(vs, ve)
-        base, chunk = next((b, c) for b, c in reversed(bounds) if b <= s)
+        base, chunk = next((b, c) for b, c in reversed(bounds) if b + c.lead <= s)
         e = min(e, base + len(chunk.text))
         original = None
         if ind is not None:

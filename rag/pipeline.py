@@ -119,7 +119,7 @@ class Rag:
             self.settings.corpus,
             self.settings.index,
             self.embedder,
-            ChunkSettings(max_chars=self.settings.chunk_chars),
+            ChunkSettings(max_chars=self.settings.chunk_chars, overlap_chars=self.settings.chunk_overlap),
             rebuild=rebuild,
             progress=progress,
             bm25_params=BM25Params(self.settings.bm25_k1, self.settings.bm25_b),

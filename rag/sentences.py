@@ -124,6 +124,7 @@ def score_sentences(
     kind = value_pattern(query.expects)
     asked_years = set(query.all_years)
     out: list[Sentence] = []
+    seen: set[tuple[str, int | None, int]] = set()  # overlapping chunks hold some sentences twice: read each once
     for hit in hits:
         units = units_of(hit.chunk.text)
         heading = set(tokenize(hit.chunk.heading or "")) if hit.chunk.heading else set()
@@ -131,6 +132,10 @@ def score_sentences(
         prior = 1.0 / math.sqrt(hit.rank)
         previous: set[str] = set()
         for i, unit in enumerate(units):
+            where = (hit.chunk.doc_id, hit.chunk.page, hit.chunk.start + unit.start)
+            if where in seen:
+                continue
+            seen.add(where)
             tokens = set(tokenize(unit.text))
             coverage = share(words, tokens)
             context = share(words, tokens | heading | previous)

@@ -46,6 +46,7 @@ class Chunk:
     search_text: str  # normalised text used for matching and embedding
     heading: str | None = None
     years: tuple[int, ...] = ()  # fiscal years mentioned, as Western years
+    lead: int = 0  # characters at the start of `text` that end the previous chunk (overlap)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -240,3 +240,16 @@ def test_a_definition_in_parentheses_is_found_even_when_retrieval_misses_it(tmp_
     first = a.answer.split(" [")[0]
     assert "税額控除に関する経過措置（２割特例）" in first  # the defining wording leads
     assert "____" not in first and "教えてください" not in first  # not the contents line, not the question
+
+
+def test_overlapping_chunks_quote_each_sentence_once(tmp_path, fake_embedder):
+    sentences = [f"第{i}の施策として地域の窓口業務を見直し、手続の案内を改善する。" for i in range(30)]
+    sentences[11] = "ドローン配送の実証は山間部の集落で毎週火曜日に行う。"
+    corpus = write_files(tmp_path / "corpus", {"plan.txt": "".join(sentences)})
+    rag = Rag(Settings(corpus=corpus, index=tmp_path / "index", models_dir=MODELS, chunk_overlap=150), embedder=fake_embedder)
+    rag.build()
+    assert any(c.lead for c in rag.index.chunks)
+    a = rag.ask("ドローン配送の実証はどこで行いますか")
+    assert "ドローン配送の実証は山間部" in a.answer
+    for s in set(sentences):
+        assert a.answer.count(s) <= 1, s

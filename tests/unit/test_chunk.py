@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from rag.chunk import ChunkSettings, chunk_document
@@ -58,3 +60,26 @@ def test_search_text_is_normalised_for_matching():
 def test_bad_settings_raise(kwargs):
     with pytest.raises(ValueError):
         ChunkSettings(**kwargs)
+
+
+def test_overlap_repeats_the_previous_sentences_and_marks_them():
+    text = "".join(f"これは{i}番目の文です。" for i in range(60))
+    plain = chunk_document(doc(text), ChunkSettings(max_chars=100, min_chars=20))
+    chunks = chunk_document(doc(text), ChunkSettings(max_chars=100, min_chars=20, overlap_chars=30))
+    assert [c.lead for c in plain] == [0] * len(plain)
+    assert chunks[0].lead == 0 and all(0 < c.lead <= 30 for c in chunks[1:])
+    for prev, c in itertools.pairwise(chunks):
+        assert prev.text.endswith(c.text[: c.lead].strip())  # the lead is the previous chunk's tail
+        assert c.text[c.lead - 1] == "。"  # and it starts at a sentence boundary
+    # without the leads, the chunks are the plain chunking, text for text
+    assert [c.text[c.lead :] for c in chunks] == [c.text for c in plain]
+
+
+def test_tables_are_never_overlapped():
+    filler = "本県ではデジタル化を進めている。" * 12
+    text = filler + "\n\n" + TOKUSHIMA_TEXT.split("令和２年度")[1].join(["令和２年度", ""]) + "\n\n" + filler
+    chunks = chunk_document(doc(text), ChunkSettings(max_chars=120, min_chars=20, overlap_chars=40))
+    holding = [c for c in chunks if "令和２年度" in c.text]
+    assert len(holding) == 1 and holding[0].lead == 0
+    after = chunks[chunks.index(holding[0]) + 1]
+    assert after.lead == 0  # what follows a table does not repeat table cells

@@ -111,3 +111,22 @@ def test_year_tables_with_the_same_unit_are_not_guessed():
         + YEAR_TABLE.format(a="１,８００件", b="２,０００件", c="４,９４０件", d="３,０００件")
     )
     assert extract_facts([chunk(text)]) == []
+
+
+def test_overlapping_chunks_give_each_fact_once():
+    from rag.chunk import ChunkSettings, chunk_document
+    from rag.types import Document, DocumentMeta, Page
+
+    text = (
+        "".join(f"施策{i}を進める。" for i in range(20))
+        + "電子申請を推進し、2025（令和7）年度までに９０％とする。"
+        + "".join(f"事業{i}を行う。" for i in range(20))
+    )
+    d = Document("d.txt", "h", DocumentMeta(), (Page(1, text),))
+    plain = extract_facts(chunk_document(d, ChunkSettings(max_chars=100, min_chars=20)))
+    chunks = chunk_document(d, ChunkSettings(max_chars=100, min_chars=20, overlap_chars=80))
+    assert any(c.lead and "９０％" in c.text[: c.lead] for c in chunks)  # the value sits in an overlap too
+    facts = extract_facts(chunks)
+    assert summary(facts) == summary(plain) and len(facts) == 1
+    by_id = {c.chunk_id: c for c in chunks}
+    assert all(by_id[f.chunk_id].text[f.start : f.end] == "９０％" for f in facts)
