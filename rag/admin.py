@@ -10,11 +10,20 @@ import shutil
 import time
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.ingest import MAX_FILE_BYTES, METADATA_FILE, SUPPORTED, file_hash, list_sources, source_path
+from rag.ingest import (
+    MAX_FILE_BYTES,
+    METADATA_FILE,
+    NO_PREFECTURE,
+    SUPPORTED,
+    file_hash,
+    list_sources,
+    load_metadata,
+    source_path,
+)
 from rag.prefectures import canonical
 
 
@@ -62,8 +71,7 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
 
-NATIONAL = "国"
-OTHER = "その他"
+NATIONAL, OTHER = NO_PREFECTURE
 
 
 def issuer_fields(issuer: str | None) -> dict[str, str]:
@@ -113,9 +121,25 @@ def remove_document(corpus: Path, doc_id: str) -> None:
     write_entry(corpus, doc_id, None)
 
 
+def current_metadata(corpus: Path, doc_id: str) -> tuple[str, str, str]:
+    """(issuer, title, fiscal year) as metadata.toml holds them now, for the edit form."""
+    meta = load_metadata(corpus).get(doc_id)
+    if meta is None:
+        return "", "", ""
+    who = meta.prefecture or (meta.issuer if meta.issuer in NO_PREFECTURE else "")  # the form's choices
+    return who or "", meta.title or "", meta.fiscal_year or ""
+
+
 def edit_metadata(corpus: Path, doc_id: str, issuer: str | None, title: str | None, fiscal_year: str | None) -> None:
+    """Set who issued a document, its title and fiscal year; what the form does not show
+    (date, source) stays as it was."""
     corpus_file(corpus, doc_id)
-    values = issuer_fields(issuer) | {"title": (title or "").strip(), "fiscal_year": (fiscal_year or "").strip()}
+    old = load_metadata(corpus).get(doc_id)
+    kept = {k: v for k, v in asdict(old).items() if v and k in ("date", "source")} if old else {}
+    who = issuer_fields(issuer)
+    if old and old.issuer and old.prefecture and old.prefecture == who.get("prefecture"):
+        who["issuer"] = old.issuer  # the same prefecture: a finer issuer ("三重県 総務部") stays
+    values = kept | who | {"title": (title or "").strip(), "fiscal_year": (fiscal_year or "").strip()}
     write_entry(corpus, doc_id, {k: v for k, v in values.items() if v})
 
 

@@ -56,7 +56,9 @@ FACT_MIN = 0.5  # share of the topic an indicator's name must hold to answer wit
 # below this share of the topic in every sentence, nothing retrieved is about the question (answerable
 # questions of allganize-dev: 5th percentile 0.30 in Japanese, 0.15 in English)
 RELEVANT_MIN = 0.12
-WINDOW = (1, 2)  # a passage answer reads the best sentence with the one before it and the two after
+# a passage answer reads the best sentence and the three after it (the answer comes first; with chunk
+# overlap the sentence before is usually another topic's tail), chosen on allganize-dev (docs/reader.md)
+WINDOW = (0, 3)
 EXTRA_SENTENCES = 2  # ... and up to this many more from elsewhere
 
 
@@ -386,11 +388,14 @@ class ExtractiveAnswerer:
         if query.expects == Expect.DIFFERENCE or len(query.years) > 1:
             return []
         pattern = value_pattern(query.expects) or VALUE
+        topic = topic_weights(query, catalog)
         out: list[_Grounded] = []
         for s in sentences:
             if len(out) >= 3:
                 break
             if s.subject < SUBJECT_MIN or s.coverage <= 0 or is_heading_like(s.text):
+                continue
+            if _names_another_subject(topic, s):
                 continue
             if not self._in_scope(query, s.hit.chunk.doc_id, catalog):
                 continue
@@ -665,8 +670,7 @@ class ExtractiveAnswerer:
         note_unpinned: bool,
         lead: Sentence | None = None,
     ) -> Answer:
-        """The best sentence read in its place (the sentence before it and the two after, in
-        document order), then up to two more sentences from elsewhere that the question also
+        """The best sentence read in its place (with the three after it, in document order), then up to two more sentences from elsewhere that the question also
         matches, each cited. The window and the extra sentences were chosen on
         allganize-dev (see docs/reader.md), never on eval/qa.jsonl."""
         best = lead or next((s for s in sentences if not is_heading_like(s.text)), sentences[0])
@@ -695,6 +699,19 @@ class ExtractiveAnswerer:
             text += " " + phrasing.NOT_PINNED[query.lang]
             notes = ("value not pinned down",)
         return Answer(query.question, text, None, True, citations, notes, "passage", False)
+
+
+_NAMED = re.compile(r"[「『]([^」』]{2,40})[」』]")
+
+
+def _names_another_subject(topic, s: Sentence) -> bool:
+    """The sentence is about something it names in brackets (「自治体DX推進計画」を…策定) that is not
+    what the question asks, and does not itself hold the question's subject: its value is that
+    thing's, not the asked one's, even when the heading or the document is about the asked subject."""
+    names = _NAMED.findall(s.text)
+    if not names or share(topic, s.tokens, strict=True) >= SUBJECT_MIN:
+        return False
+    return all(share(topic, frozenset(tokenize(n)), strict=True) < SUBJECT_MIN for n in names)
 
 
 def _defined_term(query: Query) -> str | None:

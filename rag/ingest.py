@@ -41,6 +41,9 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+NO_PREFECTURE = ("国", "その他")  # issuers of documents that belong to no prefecture
+
+
 def load_metadata(corpus: Path) -> dict[str, DocumentMeta]:
     """Read corpus/metadata.toml: one `[documents."file name"]` table per document."""
     path = corpus / METADATA_FILE
@@ -335,7 +338,8 @@ def read_document(
         raise IngestError(source.doc_id, "no text found in the file")
     meta = meta or DocumentMeta()
     content_hash = document_hash(source.file_hash, meta)
-    if not meta.prefecture:
+    # an issuer given as 国 or その他 says the document belongs to no prefecture: nothing is guessed
+    if not meta.prefecture and meta.issuer not in NO_PREFECTURE:
         detected = detect_in_document("\n".join(p.text for p in pages))
         if detected:
             meta = DocumentMeta(**{**asdict(meta), "prefecture": detected})

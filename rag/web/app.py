@@ -8,8 +8,19 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.admin import NATIONAL, OTHER, add_upload, check_token, edit_metadata, remove_document, replace_document
+from rag.admin import (
+    NATIONAL,
+    OTHER,
+    AdminAuthError,
+    add_upload,
+    check_token,
+    current_metadata,
+    edit_metadata,
+    remove_document,
+    replace_document,
+)
 from rag.errors import RagError
+from rag.ingest import list_sources
 from rag.pipeline import Rag
 from rag.prefectures import PREFECTURES
 from rag.types import Answer
@@ -23,7 +34,7 @@ EXAMPLES = [
     "徳島県の2022年度の電子決裁の目標は？",
     "岡山県DX推進指針の対象期間は？",
     "三重県のスマート自治体推進事業の令和3年度の予算額は？",
-    "みえDXセンターはいつ設置されますか？",
+    "岡山県DX推進指針はいつ策定されましたか？",
     "What is Tokushima's FY2022 e-approval target?",
     "How long does the Okayama DX guideline run?",
 ]
@@ -198,12 +209,15 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
     def per_file_rows(files):
         return [[Path(f if isinstance(f, str) else f.name).name, "", "", ""] for f in (files or [])]
 
+    def admin_error(e: RagError, lang: str) -> str:
+        return f"⚠️ {t(lang, 'admin_bad_token') if isinstance(e, AdminAuthError) else e}"
+
     def upload(token, files, rows, lang):
         try:
             check_token(token, admin_token)
         except RagError as e:
             h.audit(audit_path, token or "", "upload", "-", f"refused: {e}")
-            return f"⚠️ {e}", gr.update(), gr.update()
+            return admin_error(e, lang), gr.update(), gr.update()
         if not files:
             return t(lang, "admin_choose"), gr.update(), gr.update()
         meta = {r[0]: r for r in (rows.values.tolist() if hasattr(rows, "values") else rows or []) if r and r[0]}
@@ -229,14 +243,10 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
     def rebuild(token, lang, progress=gr.Progress()):  # noqa: B008 - how gradio injects a progress bar
         try:
             check_token(token, admin_token)
-            labels_ = {
-                "read": "reading documents",
-                "pages": "reading pages",
-                "embed": "embedding",
-                "sentences": "embedding sentences",
-            }
-            report = rag.build(progress=lambda stage, done, total: progress(done / max(total, 1), desc=labels_.get(stage, stage)))
+            report = rag.build(progress=lambda stage, done, total: progress(done / max(total, 1), desc=t(lang, f"stage_{stage}")))
         except Exception as e:
+            if isinstance(e, AdminAuthError):
+                return admin_error(e, lang), gr.update(), gr.update(), gr.update(), gr.update()
             detail = str(e) if isinstance(e, RagError) else f"{e.__class__.__name__}: {e}"
             h.audit(audit_path, token or "", "rebuild", "-", f"failed: {detail}")
             return f"⚠️ {t(lang, 'admin_rebuild_failed', e=detail)}", gr.update(), gr.update(), gr.update(), gr.update()
@@ -255,17 +265,27 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
         return msg + failed, info_html(rag.info(), lang), gr.update(choices=prefs), gr.update(choices=docs), doc_choices()
 
     def doc_choices():
-        return gr.update(choices=[(f"{d['title']} ({d['doc_id']})", d["doc_id"]) for d in rag.info()["documents"]])
+        """The files in the corpus now (an upload or a delete shows before the rebuild), by title where indexed."""
+        titles = {d["doc_id"]: d["title"] for d in rag.info()["documents"]}
+        files = [s.doc_id for s in list_sources(corpus)]
+        return gr.update(choices=[(f"{titles[f]} ({f})" if f in titles else f, f) for f in files], value=None)
 
-    def delete_doc(token, doc_id, lang):
+    def load_meta(doc_id):
+        """The edit form shows what metadata.toml holds for the picked file, so saving changes only what is edited."""
+        issuer_, title_, year_ = current_metadata(corpus, doc_id) if doc_id else ("", "", "")
+        return gr.update(value=issuer_ or None), title_, year_, False
+
+    def delete_doc(token, doc_id, confirmed, lang):
         try:
             check_token(token, admin_token)
+            if not confirmed:
+                return t(lang, "admin_confirm_needed"), gr.update(), gr.update()
             remove_document(corpus, doc_id or "")
         except RagError as e:
             h.audit(audit_path, token or "", "delete", doc_id or "-", f"refused: {e}")
-            return f"⚠️ {e}"
+            return admin_error(e, lang), gr.update(), gr.update()
         h.audit(audit_path, token, "delete", doc_id, "deleted")
-        return t(lang, "admin_deleted", doc=doc_id) + " " + t(lang, "admin_press_rebuild")
+        return t(lang, "admin_deleted", doc=doc_id) + " " + t(lang, "admin_press_rebuild_changed"), doc_choices(), False
 
     def save_meta(token, doc_id, issuer, title, year, lang):
         try:
@@ -273,9 +293,9 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
             edit_metadata(corpus, doc_id or "", issuer, title, year)
         except RagError as e:
             h.audit(audit_path, token or "", "edit", doc_id or "-", f"refused: {e}")
-            return f"⚠️ {e}"
+            return admin_error(e, lang)
         h.audit(audit_path, token, "edit", doc_id, "saved")
-        return t(lang, "admin_saved", doc=doc_id) + " " + t(lang, "admin_press_rebuild")
+        return t(lang, "admin_saved", doc=doc_id) + " " + t(lang, "admin_press_rebuild_changed")
 
     def replace_doc(token, doc_id, file, lang):
         try:
@@ -285,9 +305,9 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
             replace_document(corpus, doc_id or "", Path(file if isinstance(file, str) else file.name))
         except RagError as e:
             h.audit(audit_path, token or "", "replace", doc_id or "-", f"refused: {e}")
-            return f"⚠️ {e}"
+            return admin_error(e, lang)
         h.audit(audit_path, token, "replace", doc_id, "replaced")
-        return t(lang, "admin_saved", doc=doc_id) + " " + t(lang, "admin_press_rebuild")
+        return t(lang, "admin_saved", doc=doc_id) + " " + t(lang, "admin_press_rebuild_changed")
 
     # ---- layout ---------------------------------------------------------------------------------
     with gr.Blocks(title="計画文書 Q&A") as demo:
@@ -339,7 +359,7 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
                     label=t("ja", "admin_files"), file_count="multiple", file_types=UPLOAD_TYPES, elem_id="admin-files"
                 )
                 rows = gr.Dataframe(
-                    headers=["file", "issuer", "title", "fiscal year"],
+                    headers=[t("ja", "admin_file"), t("ja", "admin_issuer"), t("ja", "admin_title"), t("ja", "admin_year")],
                     datatype=["str", "str", "str", "str"],
                     label=t("ja", "admin_meta"),
                     interactive=True,
@@ -350,15 +370,16 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
                     rebuild_btn = gr.Button(t("ja", "admin_rebuild"), variant="primary", elem_id="rebuild-button")
                 admin_status = gr.Markdown(elem_id="admin-status")
                 with gr.Accordion(t("ja", "admin_docs"), open=False):
-                    target = gr.Dropdown([], label=t("ja", "admin_target"))
+                    target = gr.Dropdown([], label=t("ja", "admin_target"), elem_id="admin-target")
                     with gr.Row():
                         issuer = gr.Dropdown(issuers, label=t("ja", "admin_issuer"), allow_custom_value=False)
-                        meta_title = gr.Textbox(label=t("ja", "admin_title"))
+                        meta_title = gr.Textbox(label=t("ja", "admin_title"), elem_id="admin-meta-title")
                         meta_year = gr.Textbox(label=t("ja", "admin_year"))
-                    replacement = gr.File(label="replace", file_types=UPLOAD_TYPES)
+                    replacement = gr.File(label=t("ja", "admin_replacement"), file_types=UPLOAD_TYPES)
                     with gr.Row():
                         save_btn = gr.Button(t("ja", "admin_edit"))
-                        replace_btn = gr.Button("置き換え / Replace")
+                        replace_btn = gr.Button(t("ja", "admin_replace"))
+                        confirm_delete = gr.Checkbox(label=t("ja", "admin_confirm_delete"), value=False)
                         delete_btn = gr.Button(t("ja", "admin_delete"), variant="stop")
         timer = gr.Timer(15)
 
@@ -397,7 +418,12 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
             [saved],
             [lang, chat, passages, turns, prefecture, document, *labelled, info, build_seen],
             api_visibility="private",
-        ).then(lambda x: x, [lang], [lang_switch], js=SET_LANG_JS, api_visibility="private")
+        ).then(lambda x: x, [lang], [lang_switch], api_visibility="private").then(
+            None,
+            [lang_switch],
+            None,
+            js=SET_LANG_JS,  # a State is not seen by js: read the switch once it is set
+        )
         lang_switch.input(
             switch_language, [lang_switch, turns, saved], [lang, saved, chat, passages, info, *labelled], api_visibility="private"
         ).then(None, [lang_switch], None, js=SET_LANG_JS)
@@ -418,7 +444,9 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
             watch_build, [build_seen, prefecture, lang], [prefecture, document, info, build_seen], api_visibility="private"
         )
         files.change(per_file_rows, [files], [rows], api_visibility="private")
-        upload_btn.click(upload, [token, files, rows, lang], [admin_status, files, rows], api_visibility="private")
+        upload_btn.click(upload, [token, files, rows, lang], [admin_status, files, rows], api_visibility="private").then(
+            doc_choices, None, [target], api_visibility="private"
+        )
         rebuild_btn.click(
             rebuild,
             [token, lang],
@@ -428,7 +456,10 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
             concurrency_id="rebuild",
         )
         tab_admin.select(doc_choices, None, [target], api_visibility="private")
-        delete_btn.click(delete_doc, [token, target, lang], [admin_status], api_visibility="private")
+        target.change(load_meta, [target], [issuer, meta_title, meta_year, confirm_delete], api_visibility="private")
+        delete_btn.click(
+            delete_doc, [token, target, confirm_delete, lang], [admin_status, target, confirm_delete], api_visibility="private"
+        )
         save_btn.click(save_meta, [token, target, issuer, meta_title, meta_year, lang], [admin_status], api_visibility="private")
         replace_btn.click(replace_doc, [token, target, replacement, lang], [admin_status], api_visibility="private")
         evaluator.wire(eval_parts, lang)

@@ -159,6 +159,10 @@ def test_browser_asks_clicks_a_marker_and_opens_the_source(app_url):
         page.get_by_text("English", exact=True).click()
         page.wait_for_function("document.documentElement.lang === 'en'", timeout=10000)
         assert page.inner_text("#ask-button") == "Ask"
+        # the choice persists, and <html lang> with it
+        page.reload()
+        page.wait_for_function("document.querySelector('#ask-button')?.innerText === 'Ask'", timeout=30000)
+        page.wait_for_function("document.documentElement.lang === 'en'", timeout=10000)
         browser.close()
     assert dialogs == [] and errors == []
 
@@ -202,6 +206,16 @@ def test_admin_uploads_and_rebuilds_while_the_app_keeps_answering(built, tmp_pat
             # the second page sees the new document without reloading (the build watcher)
             other.get_by_role("tab", name="索引").click()
             other.wait_for_selector("text=kagawa", timeout=40000)
+            # picking a document in the edit form shows its saved details (saving then changes only what is edited)
+            page.get_by_text("登録済みの文書").click()
+            page.locator("#admin-target input").click()
+            page.locator("#admin-target input").fill("tokushima")
+            page.keyboard.press("ArrowDown")
+            page.keyboard.press("Enter")
+            page.wait_for_function(
+                "document.querySelector('#admin-meta-title textarea, #admin-meta-title input').value.includes('とくしま')",
+                timeout=30000,
+            )
             page.screenshot(path=str(ARTIFACTS / "app-admin.png"), full_page=True)
             browser.close()
         assert during["short_answer"] == "100%"

@@ -87,3 +87,20 @@ def test_cli_ask_json_end_to_end(built, tmp_path):
     result = json.loads(out.stdout)
     assert result["short_answer"] == "100%"
     assert any(is_kgi(c["text"]) for c in result["citations"])
+
+
+def test_every_example_in_the_app_gets_a_grounded_short_answer(built):
+    from rag.web.app import EXAMPLES
+
+    _, rag = built
+    for question in EXAMPLES:
+        a = rag.ask(question)
+        assert a.grounded and a.short_answer, (question, a.answer_type, a.answer[:200])
+        assert a.citations and a.citations[0].highlights, question  # the value is marked in its passage
+
+
+def test_a_date_stated_for_another_named_plan_is_not_the_asked_plans(built):
+    # the guideline's document also says when the national 「自治体DX推進計画」 was made (令和2年12月)
+    _, rag = built
+    a = rag.ask("岡山県DX推進指針はいつ策定されましたか？")
+    assert a.short_answer is None or "2021" in a.short_answer, a.answer[:200]

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.admin import AdminAuthError, UploadError, add_upload, check_token, safe_name
+from rag.admin import AdminAuthError, UploadError, add_upload, check_token, current_metadata, edit_metadata, safe_name
 from rag.ingest import load_metadata
 
 NAMES = [
@@ -66,3 +66,28 @@ def test_token():
         check_token("nope", "s3cret")
     with pytest.raises(AdminAuthError, match="turned off"):
         check_token("anything", None)
+
+
+def test_edit_form_starts_from_the_saved_metadata_and_keeps_what_it_does_not_show(small_corpus, tmp_path):
+    add_upload(
+        small_corpus, upload(tmp_path, "x", "香川県の計画".encode()), "k.txt", None, "香川DX", "令和5年度", issuer="香川県"
+    )
+    path = small_corpus / "metadata.toml"
+    path.write_text(path.read_text(encoding="utf-8") + 'date = "2023-04-01"\n', encoding="utf-8")
+    assert current_metadata(small_corpus, "k.txt") == ("香川県", "香川DX", "令和5年度")
+    issuer, _title, year = current_metadata(small_corpus, "k.txt")
+    edit_metadata(small_corpus, "k.txt", issuer, "香川県DX推進計画", year)  # only the title edited
+    meta = load_metadata(small_corpus)["k.txt"]
+    assert (meta.prefecture, meta.issuer, meta.title, meta.fiscal_year, meta.date) == (
+        "香川県",
+        "香川県",
+        "香川県DX推進計画",
+        "令和5年度",
+        "2023-04-01",
+    )
+    assert current_metadata(small_corpus, "tokushima.txt")[0] == "徳島県"
+    # a finer issuer than the prefecture is kept when only the title changes
+    path.write_text(path.read_text(encoding="utf-8").replace('issuer = "香川県"', 'issuer = "香川県 総務部"'), encoding="utf-8")
+    edit_metadata(small_corpus, "k.txt", "香川県", "香川県DX推進計画（改訂）", "令和5年度")
+    assert load_metadata(small_corpus)["k.txt"].issuer == "香川県 総務部"
+    assert current_metadata(small_corpus, "not-there.txt") == ("", "", "")

@@ -125,3 +125,10 @@ def test_list_sources_skips_metadata_and_hidden_files(small_corpus):
 def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(CorpusError, match="does not exist"):
         list(list_sources(tmp_path / "nope"))
+
+
+def test_a_national_or_other_issuer_gets_no_guessed_prefecture(tmp_path):
+    (tmp_path / "a.txt").write_text("静岡県DX推進計画\n静岡県は…静岡県の", encoding="utf-8")
+    (tmp_path / "metadata.toml").write_text('[documents."a.txt"]\nissuer = "国"\n', encoding="utf-8")
+    assert read(tmp_path / "a.txt", load_metadata(tmp_path)["a.txt"]).meta.prefecture is None
+    assert read(tmp_path / "a.txt").meta.prefecture == "静岡県"  # without the issuer it is still detected
