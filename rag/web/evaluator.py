@@ -12,7 +12,7 @@ from pathlib import Path
 import gradio as gr
 
 from rag.errors import RagError
-from rag.evaluate import DEFAULT_QA, evaluate, failures_markdown, load_qa, table, write_report
+from rag.evaluate import DEFAULT_QA, QAItem, evaluate, failures_markdown, load_qa, table, write_report
 from rag.glossary import is_english
 from rag.pipeline import Rag
 from rag.units import split_units
@@ -35,12 +35,16 @@ class EvalParts:
     status: gr.Markdown
 
 
-def draft_item(record: dict, expected: str, evidence: str, existing_ids: set[str]) -> dict:
+def draft_item(record: dict, expected: str, evidence: str, existing: list[QAItem]) -> dict:
     """An eval question from a 👎 answer: its question, the answer the evaluator typed, and a
     sentence of a cited passage as evidence (whose document becomes the item's `doc`)."""
     expected = (expected or "").strip()
     if not expected:
         raise RagError("type the expected answer first")
+    twin = next((x for x in existing if x.question == record["question"] and expected in x.answers), None)
+    if twin is not None:
+        raise RagError(f"the eval set already has this question with this answer ({twin.id})")
+    existing_ids = {x.id for x in existing}
     cited = next((c for c in record["citations"] if evidence and evidence in c["text"]), None)
     if cited is None:
         raise RagError("pick the evidence from the cited passages")
@@ -150,16 +154,15 @@ class EvalRunner:
             try:
                 if i is None or not (0 <= int(i) < len(records)):
                     raise RagError("pick an answer marked 👎")
-                existing = {item.id for item in load_qa(self.qa_path)}
-                item = draft_item(records[int(i)], expected_, evidence_, existing)
+                item = draft_item(records[int(i)], expected_, evidence_, load_qa(self.qa_path))
                 append_item(self.qa_path, item)
             except RagError as e:
-                return f"⚠️ {e}"
-            return t(lang_, "eval_added", id=item["id"])
+                return f"⚠️ {e}", gr.update(), gr.update()
+            return t(lang_, "eval_added", id=item["id"]), "", gr.update(value=None)  # the form clears
 
         p.run.click(
             run, [p.qa_file, lang], [p.last, p.chart, p.previous, p.failures], api_visibility="private", concurrency_limit=1
         )
         p.pick.focus(picks, None, [p.pick], api_visibility="private")
         p.pick.change(sentences, [p.pick], [p.evidence], api_visibility="private")
-        p.append.click(add, [p.pick, p.expected, p.evidence, lang], [p.status], api_visibility="private")
+        p.append.click(add, [p.pick, p.expected, p.evidence, lang], [p.status, p.expected, p.evidence], api_visibility="private")

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from rag.admin import UploadError, edit_metadata, remove_document, write_entry
+from rag.evaluate import load_qa
 from rag.ingest import load_metadata
 from rag.pipeline import Rag
 from rag.settings import Settings
@@ -81,17 +82,19 @@ def test_a_thumbs_down_becomes_a_valid_eval_question(rag, tmp_path):
     path = tmp_path / "feedback.jsonl"
     record = h.record_feedback(path, turns, 0, "down", "", rag.build_id())
     evidence = record["citations"][0]["text"][:20]
-    item = draft_item(record, "100%", evidence, existing_ids={"fb-001"})
-    assert item["id"] == "fb-002" and item["doc"] == "tokushima.txt" and item["answers"] == ["100%"]
     qa = tmp_path / "qa.jsonl"
     qa.write_text(
-        json.dumps({"id": "q1", "lang": "ja", "question": "q", "answers": ["1"], "doc": "d", "evidence": "e", "kind": "kpi"})
+        json.dumps({"id": "fb-001", "lang": "ja", "question": "q", "answers": ["1"], "doc": "d", "evidence": "e", "kind": "kpi"})
         + "\n"
     )
+    item = draft_item(record, "100%", evidence, load_qa(qa))
+    assert item["id"] == "fb-002" and item["doc"] == "tokushima.txt" and item["answers"] == ["100%"]
     append_item(qa, item)
     assert json.loads(qa.read_text().splitlines()[-1])["id"] == "fb-002"
+    with pytest.raises(Exception, match="already has this question"):
+        draft_item(record, "100%", evidence, load_qa(qa))  # the same 👎 twice is one eval question
     with pytest.raises(Exception, match="expected answer"):
-        draft_item(record, " ", evidence, set())
+        draft_item(record, " ", evidence, [])
 
 
 def test_metadata_edits_replace_the_entry_and_never_break_the_file(tmp_path):
