@@ -154,6 +154,9 @@ def _read_queries(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
             except json.JSONDecodeError as e:
                 yield n, None, f"not valid JSON ({e.msg})"
                 continue
+            except RecursionError:
+                yield n, None, "not valid JSON here (nested too deeply)"
+                continue
             if not isinstance(obj, dict) or "id" not in obj or not isinstance(obj.get("question"), str):
                 yield n, obj if isinstance(obj, dict) else None, 'needs an object with "id" and a "question" string'
                 continue
@@ -461,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:  # a full disk, a file-size limit, a read-only folder: the old index is kept
+        print(f"rag: error: {e.strerror or e}{f' ({e.filename})' if e.filename else ''}; nothing was changed", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

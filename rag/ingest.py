@@ -163,6 +163,8 @@ def _read_text(path: Path, doc_id: str) -> list[Page]:
 
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
+# a text file of tens of MB would hold the build lock for most of an hour (tens of thousands of chunks)
+MAX_DOCUMENT_CHARS = 3_000_000
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:[-－‐–—]\s*)?(?:p\.?\s*)?[0-9０-９]{1,4}(?:\s*[/／]\s*[0-9０-９]{1,4})?(?:\s*[-－‐–—])?\s*$", re.I
 )
@@ -336,6 +338,13 @@ def read_document(
     pages = [p for p in pages if p.text.strip()]
     if not pages:
         raise IngestError(source.doc_id, "no text found in the file")
+    chars = sum(len(p.text) for p in pages)
+    if chars > MAX_DOCUMENT_CHARS:
+        raise IngestError(
+            source.doc_id,
+            f"{chars / 1e6:.1f} million characters of text; one document may hold {MAX_DOCUMENT_CHARS / 1e6:.0f} million "
+            "(about 2,000 pages): split it into several files",
+        )
     meta = meta or DocumentMeta()
     content_hash = document_hash(source.file_hash, meta)
     # an issuer given as 国 or その他 says the document belongs to no prefecture: nothing is guessed

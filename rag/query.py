@@ -109,10 +109,21 @@ class Reader:
         return understand(question, history, scope, self)
 
 
+def _readable(turn: object) -> bool:
+    """An earlier question worth leaning on: text, not blank, encodable (a lone surrogate is skipped, not fatal)."""
+    if not isinstance(turn, str) or not turn.strip():
+        return False
+    try:
+        turn.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_question(question: object) -> str:
     if not isinstance(question, str):
         raise QueryError("the question must be text")
-    text = question.strip()
+    text = question.replace("\x00", "").strip()
     if not text:
         raise QueryError("the question is empty")
     if len(text) > MAX_QUESTION_CHARS:
@@ -234,7 +245,7 @@ def understand(question: str, history: Sequence[str] = (), scope: Scope | None =
     from the conversation, read oldest first over at most MAX_HISTORY earlier questions."""
     text = check_question(question)
     query = _read(text, reader)
-    earlier = [h for h in list(history or ())[-MAX_HISTORY:] if isinstance(h, str) and h.strip()]
+    earlier = [h for h in list(history or ())[-MAX_HISTORY:] if _readable(h)]
     context: Query | None = None
     for h in earlier:
         if len(h) > MAX_QUESTION_CHARS:

@@ -35,7 +35,7 @@ class Settings:
     eval_qa: Path = Path("eval/qa.jsonl")  # the set the app's evaluator runs and appends draft questions to
     chunk_chars: int = 400
     # characters of the previous prose chunk repeated at the start of the next (docs/retrieval.md)
-    chunk_overlap: int = 0
+    chunk_overlap: int = 160
     top_k: int = 5
     # fusion of dense and BM25 (rag/fusion.py): fitted on half of JSQuAD-test + allganize-dev, reported on
     # the other half (docs/retrieval.md)

@@ -37,14 +37,14 @@ def _spans(citation: Citation, chunk: Chunk) -> list[tuple[int, int]]:
     return spans or [(chunk.start, chunk.end)]
 
 
-def _marked(text: str, spans: list[tuple[int, int]]) -> str:
+def _marked(text: str, spans: list[tuple[int, int]], focus: bool = True) -> str:
     pieces, pos = [], 0
     for k, (s, e) in enumerate(sorted(spans)):
         if s < pos:
             continue
         pieces.append(html.escape(text[pos:s]))
-        focus = ' id="viewer-focus" class="focus"' if k == 0 else ""
-        pieces.append(f"<mark{focus}>{html.escape(text[s:e])}</mark>")
+        mark_focus = ' id="viewer-focus" class="focus"' if k == 0 and focus else ' class="focus"' if k == 0 else ""
+        pieces.append(f"<mark{mark_focus}>{html.escape(text[s:e])}</mark>")
         pos = e
     pieces.append(html.escape(text[pos:]))
     return "".join(pieces).replace("\n", "<br>")
@@ -87,15 +87,23 @@ def _boxes(pdf_page, needles: list[str]) -> list[tuple[float, float, float, floa
 
 
 def _lines(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
-    """Character boxes merged into one rectangle per line."""
-    out: list[list[float]] = []
-    for left, bottom, right, top in sorted(boxes, key=lambda b: (-b[3], b[0])):
-        if out and abs(out[-1][3] - top) < 3 and left - out[-1][2] < 30:
-            last = out[-1]
-            last[0], last[1], last[2], last[3] = min(last[0], left), min(last[1], bottom), max(last[2], right), max(last[3], top)
-        else:
-            out.append([left, bottom, right, top])
-    return [tuple(b) for b in out]  # type: ignore[misc]
+    """Character boxes merged into one rectangle per line: a character joins a line when its
+    vertical middle lies within the line and it is near it horizontally."""
+    out: list[list[float]] = [list(b) for b in boxes]
+    merged = True
+    while merged:  # until no two rectangles belong to one line (a grown line may reach another)
+        merged = False
+        for i, a in enumerate(out):
+            for b in out[i + 1 :]:
+                middle = (b[1] + b[3]) / 2
+                if a[1] - 1 <= middle <= a[3] + 1 and max(b[0] - a[2], a[0] - b[2]) < 30:
+                    a[0], a[1], a[2], a[3] = min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+                    out.remove(b)
+                    merged = True
+                    break
+            if merged:
+                break
+    return sorted((tuple(b) for b in out), key=lambda b: (-b[3], b[0]))  # type: ignore[misc]
 
 
 def _pdf_page_image(path: Path, page_number: int, needles: list[str]) -> tuple[str, int]:
@@ -105,18 +113,26 @@ def _pdf_page_image(path: Path, page_number: int, needles: list[str]) -> tuple[s
     pdf = pdfium.PdfDocument(str(path))
     try:
         page = pdf[max(0, page_number - 1)]
-        height = page.get_height()
-        boxes = _boxes(page, needles)
+        boxes = pixel_boxes(page, needles)
         image = page.render(scale=SCALE).to_pil().convert("RGB")
     finally:
         pdf.close()
     draw = ImageDraw.Draw(image, "RGBA")
-    for left, bottom, right, top in boxes:
-        xy = (left * SCALE - 2, (height - top) * SCALE - 2, right * SCALE + 2, (height - bottom) * SCALE + 2)
-        draw.rectangle(xy, fill=(255, 214, 0, 90), outline=(200, 30, 30, 255), width=2)
+    for left, top, right, bottom in boxes:
+        draw.rectangle((left - 2, top - 2, right + 2, bottom + 2), outline=(200, 30, 30, 255), width=2)  # text stays readable
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
-    return base64.b64encode(buffer.getvalue()).decode(), len(boxes)
+    first = min((top / image.height for _l, top, _r, _b in boxes), default=None)
+    return base64.b64encode(buffer.getvalue()).decode(), len(boxes), first
+
+
+def pixel_boxes(pdf_page, needles: list[str]) -> list[tuple[float, float, float, float]]:
+    """(left, top, right, bottom) in pixels of the rendered page. The image is the crop box,
+    whose origin need not be (0, 0), and its y axis points down."""
+    x0, _y0, _x1, y1 = pdf_page.get_cropbox()
+    return [
+        ((lf - x0) * SCALE, (y1 - t) * SCALE, (r - x0) * SCALE, (y1 - b) * SCALE) for lf, b, r, t in _boxes(pdf_page, needles)
+    ]
 
 
 def source_html(corpus: Path, citation: Citation, chunk: Chunk, lang: str = "ja") -> str:
@@ -128,13 +144,18 @@ def source_html(corpus: Path, citation: Citation, chunk: Chunk, lang: str = "ja"
     image = ""
     if citation.doc_id.lower().endswith(".pdf") and citation.page:
         needles = [page_text[s:e] for s, e in spans]
-        png, found = _pdf_page_image(_inside(corpus, citation.doc_id), citation.page, needles)
+        png, found, first = _pdf_page_image(_inside(corpus, citation.doc_id), citation.page, needles)
         alt = html.escape(f"{citation.title} p.{citation.page}")
-        image = f'<img class="page" alt="{alt}" data-marks="{found}" src="data:image/png;base64,{png}">'
+        # on the page image the first box is what is scrolled to, else the marked text below it
+        anchor = (
+            f'<span id="viewer-focus" class="page-anchor" style="top:{first * 100:.1f}%"></span>' if first is not None else ""
+        )
+        image = f'<div class="page-wrap"><img class="page" alt="{alt}" data-marks="{found}" src="data:image/png;base64,{png}">{anchor}</div>'
     lo = max(0, min(s for s, _ in spans) - WINDOW // 2)
     hi = min(len(page_text), max(e for _, e in spans) + WINDOW // 2)
     shifted = [(s - lo, e - lo) for s, e in spans]
-    text = ("…" if lo else "") + _marked(page_text[lo:hi], shifted) + ("…" if hi < len(page_text) else "")
+    text = _marked(page_text[lo:hi], shifted, focus=not anchor if image else True)
+    text = ("…" if lo else "") + text + ("…" if hi < len(page_text) else "")
     return f'{head}{image}<div class="viewer-text" lang="ja">{text}</div>'
 
 

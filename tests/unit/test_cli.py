@@ -153,3 +153,35 @@ def test_index_profile_gives_seconds_per_stage(indexed, capsys):
     assert sum(profile.values()) <= json.loads(out)["seconds"] + 0.01
     code, out, _ = run(capsys, "index", "--rebuild", "--profile")
     assert "embed passages" in out and "total" in out.splitlines()[-1]
+
+
+def test_batch_survives_deep_nesting_and_unreadable_history(indexed, capsys, tmp_path):
+    queries = tmp_path / "q.jsonl"
+    deep = '{"id": "deep", "question": "a", "history": ' + "[" * 5000 + "]" * 5000 + "}"
+    lone = json.dumps({"id": "lone", "question": "その実績は？", "history": ["\ud800", "電子決裁の目標"]})
+    queries.write_text(f'{deep}\n{lone}\n{{"id": "after", "question": "電子決裁の目標"}}\n', encoding="utf-8")
+    code, out, err = run(capsys, "ask", "--queries", str(queries))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1  # one line failed
+    assert [r.get("id") for r in rows] == [None, "lone", "after"]
+    assert "nested too deeply" in rows[0]["error"]
+    assert "answer" in rows[1] and "answer" in rows[2]  # the unreadable earlier question is skipped
+    assert "Traceback" not in err
+
+
+def test_a_question_of_null_bytes_is_empty(indexed, capsys):
+    code, _, err = run(capsys, "ask", "\x00\x00")
+    assert code == 1 and "empty" in err
+
+
+def test_a_full_disk_is_one_line(indexed, capsys, monkeypatch):
+    import errno
+
+    from rag import pipeline
+
+    def full(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device", "index/.build-x/vectors.npy")
+
+    monkeypatch.setattr(pipeline.Rag, "build", full)
+    code, _, err = run(capsys, "index")
+    assert code == 1 and err.count("\n") == 1 and "No space left on device" in err and "Traceback" not in err

@@ -132,3 +132,12 @@ def test_a_national_or_other_issuer_gets_no_guessed_prefecture(tmp_path):
     (tmp_path / "metadata.toml").write_text('[documents."a.txt"]\nissuer = "国"\n', encoding="utf-8")
     assert read(tmp_path / "a.txt", load_metadata(tmp_path)["a.txt"]).meta.prefecture is None
     assert read(tmp_path / "a.txt").meta.prefecture == "静岡県"  # without the issuer it is still detected
+
+
+def test_a_huge_text_file_is_refused_with_a_reason(tmp_path, monkeypatch):
+    import rag.ingest
+
+    monkeypatch.setattr(rag.ingest, "MAX_DOCUMENT_CHARS", 1000)
+    (tmp_path / "big.txt").write_text("大きな文書の行です。\n" * 200, encoding="utf-8")
+    with pytest.raises(IngestError, match="split it"):
+        read(tmp_path / "big.txt")
