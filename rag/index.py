@@ -269,6 +269,16 @@ def _check_sizes(path: Path, manifest: dict) -> None:
             raise _damaged(path, name, f"{f.stat().st_size} bytes, the manifest says {rec['bytes']}")
 
 
+def _changed_files(path: Path, manifest: dict) -> list[str]:
+    """Files whose content no longer hashes to what the manifest recorded (same size, other bytes)."""
+    changed = []
+    for name, rec in (manifest.get("files") or {}).items():
+        f = path / name
+        if f.exists() and hashlib.sha256(f.read_bytes()).hexdigest() != rec["sha256"]:
+            changed.append(name)
+    return changed
+
+
 def verify_index(index_dir: Path, embedder: Embedder | None = None) -> list[str]:
     """Thorough: every file's hash against the manifest, then a full load. The problems found, one line each."""
     try:
@@ -276,11 +286,7 @@ def verify_index(index_dir: Path, embedder: Embedder | None = None) -> list[str]
         manifest = read_manifest(path)
     except RagError as e:
         return [str(e)]
-    problems = []
-    for name, rec in (manifest.get("files") or {}).items():
-        f = path / name
-        if f.exists() and hashlib.sha256(f.read_bytes()).hexdigest() != rec["sha256"]:
-            problems.append(str(_damaged(path, name, "its content changed since the build")))
+    problems = [str(_damaged(path, name, "its content changed since the build")) for name in _changed_files(path, manifest)]
     try:
         load_index(path, embedder)
     except RagError as e:
@@ -303,9 +309,14 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 
 
 def _previous(index_dir: Path, embedder: Embedder) -> Index | None:
-    """The current build, if it was made with this model: its vectors can be reused."""
+    """The current build, if it was made with this model and is whole: its vectors can be reused.
+    A build is rare next to loads, so here every file is also checked against its hash: a damaged
+    build (even one whose sizes still match) is not reused, and the new build replaces it."""
     try:
-        return load_index(index_dir, embedder)
+        old = load_index(index_dir, embedder)
+        if _changed_files(_resolve(index_dir), old.manifest):
+            return None
+        return old
     except (IndexNotFoundError, IndexMismatchError):
         return None
     except (OSError, ValueError, KeyError, RuntimeError):

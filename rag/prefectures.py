@@ -104,6 +104,10 @@ def detect_in_document(text: str) -> str | None:
         return None
     (best, n), *rest = [*counts.most_common(2), (None, 0)]
     second = rest[0][1] if rest else 0
+    # a short document whose title line names one prefecture, and that no other prefecture appears in
+    title = next((line for line in unicodedata.normalize("NFKC", text).splitlines() if line.strip()), "")[:60]
+    if best in title and second == 0 and n >= 2:
+        return best
     # a plan mentions its own prefecture again and again; a passing mention is not enough
     # (a long national white paper that cites one prefecture's case a few times is not that prefecture's:
     # the mentions needed grow with the text, one per 5,000 characters)

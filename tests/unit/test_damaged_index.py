@@ -66,3 +66,18 @@ def test_a_damaged_file_is_named_and_rebuilt_over(built, fake_embedder, capsys, 
     # and the next build is not blocked by it
     assert main(["index", "--quiet"]) == 0
     assert load_index(built, fake_embedder).chunks and verify_index(built, fake_embedder) == []
+
+
+@pytest.mark.parametrize("name", ["vectors.npy", "bm25/data.csc.index.npy", "chunks.jsonl"])
+def test_a_same_size_change_is_found_and_a_plain_build_repairs_it(built, fake_embedder, small_corpus, tmp_path, name):
+    target = (built / "current").resolve() / name
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit: the size and (often) the load still pass
+    target.write_bytes(bytes(data))
+    assert any("changed since the build" in p for p in verify_index(built, fake_embedder))
+    assert main(["index", "--quiet"]) == 0  # not --rebuild
+    assert verify_index(built, fake_embedder) == []
+    clean = build_index(small_corpus, tmp_path / "clean", fake_embedder) and load_index(tmp_path / "clean", fake_embedder)
+    repaired = load_index(built, fake_embedder)
+    assert [c.text for c in repaired.chunks] == [c.text for c in clean.chunks]
+    assert np.array_equal(repaired.vectors, clean.vectors)  # nothing damaged was carried into the new build

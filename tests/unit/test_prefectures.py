@@ -46,3 +46,9 @@ def test_detect_in_document():
     assert detect_in_document("三重県と岡山県と徳島県") is None  # no clear winner
     white_paper = ("全国の自治体の取組。" * 2000) + "静岡県の事例。静岡県では…静岡県の"
     assert detect_in_document(white_paper) is None  # a long document citing one prefecture's case
+
+
+def test_a_short_document_titled_with_one_prefecture_is_that_prefectures():
+    assert detect_in_document("福岡県 新規追加試験計画\n\n福岡県の新規追加試験の目標は2022年度に12%です。") == "福岡県"
+    assert detect_in_document("福岡県 計画\n\n佐賀県と連携する。") is None  # another prefecture appears
+    assert detect_in_document("全国の計画\n\n福岡県の例。福岡県の例。") is None  # the title names none

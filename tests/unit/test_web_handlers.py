@@ -54,7 +54,7 @@ def test_chat_message_index_maps_to_its_turn():
 
 def test_filters_follow_the_index_and_the_prefecture_narrows_documents(rag):
     prefs, docs = h.choices(rag, None)
-    assert [v for _, v in prefs] == ["", "三重県", "徳島県"]  # okayama.md names no prefecture clearly enough
+    assert [v for _, v in prefs] == ["", "三重県", "岡山県", "徳島県"]  # okayama.md by its title line
     _, mie_docs = h.choices(rag, "三重県")
     assert [v for _, v in mie_docs] == ["", "mie.txt"]
     assert len(docs) == 4
