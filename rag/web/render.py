@@ -131,8 +131,12 @@ def turns_html(turns: list[dict], selected: int | None, lang: str = "ja", file_u
     selected = len(turns) - 1 if selected is None else selected
     sections = []
     for k, turn in enumerate(turns):
-        answer = Answer.from_dict(turn["answer"])
-        cites = "\n".join(citation_html(c, k, lang, open_=i == 0, file_url=file_url) for i, c in enumerate(answer.citations))
+        if turn.get("answer"):
+            answer = Answer.from_dict(turn["answer"])
+            cites = "\n".join(citation_html(c, k, lang, open_=i == 0, file_url=file_url) for i, c in enumerate(answer.citations))
+        else:  # a question that got an error instead of an answer has no passages
+            cites = f'<p class="no-citations">{html.escape(t(lang, "no_passages"))}</p>'
+
         hidden = "" if k == selected else " hidden"
         sections.append(
             f'<section class="turn" id="turn-{k}"{hidden}><p class="turn-q">{html.escape(turn["question"])}</p>{cites}</section>'

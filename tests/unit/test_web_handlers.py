@@ -120,3 +120,15 @@ def test_audit_lines_name_the_token_by_a_hash_only(tmp_path):
     h.audit(path, "secret-token", "delete", "a.txt", "deleted")
     record = json.loads(path.read_text())
     assert record["who"] == h.token_id("secret-token") and "secret" not in path.read_text()
+
+
+def test_a_question_that_fails_shows_its_error_and_the_next_still_works(rag):
+    from rag.web.render import turns_html
+
+    turns = list(h.ask_stream(rag, "電子決裁\ud800", [], "", ""))[-1].turns
+    assert turns[0]["answer"] is None and "not valid text" in turns[0]["error"]
+    assert "⚠️" in h.chat_messages(turns)[1]["content"]
+    assert 'id="turn-0"' in turns_html(turns, None)  # no crash on a turn without an answer
+    turns = list(h.ask_stream(rag, "徳島県の2022年度の電子決裁の目標は？", turns, "", ""))[-1].turns
+    assert turns[1]["answer"]["short_answer"] == "100%" and 'id="turn-1"' in turns_html(turns, None)
+    assert h.copy_text(turns, 0).startswith("100%")  # copy skips the failed turn
