@@ -92,7 +92,7 @@ def scan_corpus(corpus: Path) -> tuple[list[SourceFile], list[IngestFailure]]:
     """The corpus's documents, and the entries that are not read, each with its reason: links
     that lead outside the corpus folder or nowhere, and anything that cannot be opened."""
     if not corpus.is_dir():
-        raise CorpusError(f"corpus folder {corpus} does not exist")
+        raise CorpusError(f"corpus folder {corpus} {'is a file, not a folder' if corpus.exists() else 'does not exist'}")
     root = corpus.resolve()
     sources: list[SourceFile] = []
     skipped: list[IngestFailure] = []
@@ -107,6 +107,11 @@ def scan_corpus(corpus: Path) -> tuple[list[SourceFile], list[IngestFailure]]:
                 continue
             if root not in target.parents:
                 skipped.append(IngestFailure(rel, "a link that leads outside the corpus folder; not read"))
+                continue
+            if target.is_file():  # a link to a document of the corpus: read once, under its own name
+                skipped.append(
+                    IngestFailure(rel, f"a link to {target.relative_to(root).as_posix()}, which is read under its own name")
+                )
                 continue
         if not path.is_file():
             continue

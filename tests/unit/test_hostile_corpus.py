@@ -48,3 +48,18 @@ def test_every_bad_file_is_reported_and_every_good_one_indexes(corpus, tmp_path,
     # a second build over the same folder is not blocked by them either
     again = build_index(corpus, tmp_path / "index", fake_embedder)
     assert {f.doc_id for f in again.failed} == set(failed)
+
+
+def test_a_link_to_a_file_of_the_corpus_is_read_once(corpus):
+    os.symlink(corpus / "good.txt", corpus / "again.txt")
+    sources, skipped = scan_corpus(corpus)
+    assert [s.doc_id for s in sources].count("good.txt") == 1 and "again.txt" not in {s.doc_id for s in sources}
+    assert "good.txt" in {f.doc_id: f.reason for f in skipped}["again.txt"]
+
+
+def test_a_corpus_path_that_is_a_file_says_so(tmp_path):
+    from rag.errors import CorpusError
+
+    (tmp_path / "f.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(CorpusError, match="is a file, not a folder"):
+        scan_corpus(tmp_path / "f.txt")
