@@ -372,9 +372,17 @@ def _need_question(args: argparse.Namespace) -> None:
         raise RagError("give a question, or --queries FILE")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1 like every other error: exit 2 means "built, some files failed"."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rag", description="Ask questions of prefectural plan documents, with cited passages.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="rag", description="Ask questions of prefectural plan documents, with cited passages.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--corpus", help="corpus folder (env RAG_CORPUS; default ./corpus)")

@@ -185,3 +185,10 @@ def test_a_full_disk_is_one_line(indexed, capsys, monkeypatch):
     monkeypatch.setattr(pipeline.Rag, "build", full)
     code, _, err = run(capsys, "index")
     assert code == 1 and err.count("\n") == 1 and "No space left on device" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["ask", "x", "--bogus"], ["search", "x", "-k", "many"], []])
+def test_usage_errors_exit_1_not_2(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 1 and ": error:" in capsys.readouterr().err
