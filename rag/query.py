@@ -71,7 +71,6 @@ class Query:
     concepts: tuple[Concept, ...] = ()  # the topic grouped by what the question said
     tokens: tuple[str, ...] = ()  # BM25 tokens
     dense_text: str = ""  # what the dense retriever embeds
-    reading_text: str = ""  # what sentences are compared with: the question, its years spelled every way
     ja_terms: tuple[str, ...] = ()  # Japanese terms found for an English question
     scope: Scope = field(default_factory=Scope)
     followup: bool = False
@@ -185,10 +184,9 @@ def _read(question: str, reader: Reader | None) -> Query:
     dense_text = expand_years(norm)
     if lang == "en":
         tokens += [t for t in topic if t not in tokens]
-    reading = dense_text
     if lang == "en" and ja_terms:
-        # the dense retriever also sees the Japanese words (retrieval rose on all four English sets,
-        # docs/retrieval.md); sentences are still compared with the question alone
+        # the dense retriever and the sentence scores also see the Japanese words (retrieval rose on
+        # all four English sets, docs/retrieval.md)
         dense_text = f"{dense_text} {' '.join(ja_terms)}"
     return Query(
         question=question,
@@ -203,7 +201,6 @@ def _read(question: str, reader: Reader | None) -> Query:
         concepts=tuple(concepts),
         tokens=tuple(tokens),
         dense_text=dense_text,
-        reading_text=reading,
         ja_terms=ja_terms,
     )
 
@@ -228,7 +225,6 @@ def _leans_on(query: Query, previous: Query) -> Query:
         + tuple(c for c in query.concepts if c not in previous.concepts and c.word not in ("その", "それ")),
         tokens=query.tokens + tuple(t for t in previous.tokens if t not in query.tokens),
         dense_text=f"{previous.dense_text} {query.dense_text}",
-        reading_text=f"{previous.reading_text} {query.reading_text}",
         ja_terms=tuple(dict.fromkeys(previous.ja_terms + query.ja_terms)),
         followup=True,
         context=context,
