@@ -133,7 +133,7 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
         # a generator: a generated answer is shown as each of its sentences passes the check
         for asked in h.ask_stream(rag, question, list(turns or []), prefecture, document, lang):
             if asked.warning:
-                gr.Warning(asked.warning)
+                gr.Warning(asked.warning, title=t(lang, "toast_warning"))
                 yield gr.update(), gr.update(), gr.update(), turns, saved, gr.update()
                 return
             chat, passages = show(asked.turns, lang)
@@ -159,21 +159,29 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
             return f"<p>⚠️ {e}</p>"
 
     def copy(turns, selected, lang):
-        return h.copy_text(turns or [], selected, lang)
+        text = h.copy_text(turns or [], selected, lang)
+        if text:
+            gr.Info(t(lang, "copied"), title=t(lang, "toast_info"), duration=3)
+        else:
+            gr.Warning(t(lang, "nothing_to_copy"), title=t(lang, "toast_warning"))
+        return text
 
-    def rate(turns, comment, evt: gr.LikeData):
+    def rate(turns, comment, lang, evt: gr.LikeData):
         rating = "up" if evt.liked else "down"
         h.record_feedback(feedback_path, turns or [], h.turn_of_message(evt.index), rating, comment, rag.build_id())
-        gr.Info(t("ja", "feedback_saved"))
+        gr.Info(t(lang, "feedback_saved"), title=t(lang, "toast_info"))
         return ""
 
     def send_comment(turns, selected, comment, lang):
         if not (comment or "").strip():
+            gr.Warning(t(lang, "comment_empty"), title=t(lang, "toast_warning"))
             return comment
         k = selected if selected is not None else len(turns or []) - 1
         if h.record_feedback(feedback_path, turns or [], k, None, comment, rag.build_id()):
-            gr.Info(t(lang, "feedback_saved"))
-        return ""
+            gr.Info(t(lang, "feedback_saved"), title=t(lang, "toast_info"))
+            return ""
+        gr.Warning(t(lang, "nothing_to_comment"), title=t(lang, "toast_warning"))
+        return comment
 
     # ---- state that follows the index (every page load, every rebuild, any session) ----------
     def filters(prefecture, lang):
@@ -405,10 +413,34 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
                 gr.update(label=t(lang_, "viewer")),
                 gr.update(value=t(lang_, "refresh")),
                 gr.update(label=t(lang_, "lang")),
-            ]
+            ] + [gr.update(**{what: t(lang_, key)}) for _, what, key in relabelled]
 
         labelled = [header, tab_ask, tab_index, tab_eval, tab_admin, chat, question, send, clear, copy_btn, comment]
         labelled += [comment_btn, prefecture, document, viewer_box, refresh, lang_switch]
+        # the Evaluate and Admin tabs: (component, what to set, string key)
+        relabelled = [
+            (eval_parts.qa_file, "label", "eval_file"),
+            (eval_parts.run, "value", "eval_run"),
+            (eval_parts.pick, "label", "eval_pick"),
+            (eval_parts.expected, "label", "eval_expected"),
+            (eval_parts.evidence, "label", "eval_evidence"),
+            (eval_parts.append, "value", "eval_append"),
+            (token, "label", "admin_token"),
+            (files, "label", "admin_files"),
+            (rows, "label", "admin_meta"),
+            (upload_btn, "value", "admin_upload"),
+            (rebuild_btn, "value", "admin_rebuild"),
+            (target, "label", "admin_target"),
+            (issuer, "label", "admin_issuer"),
+            (meta_title, "label", "admin_title"),
+            (meta_year, "label", "admin_year"),
+            (replacement, "label", "admin_replacement"),
+            (save_btn, "value", "admin_edit"),
+            (replace_btn, "value", "admin_replace"),
+            (confirm_delete, "label", "admin_confirm_delete"),
+            (delete_btn, "value", "admin_delete"),
+        ]
+        labelled += [c for c, _, _ in relabelled]
 
         def switch_language(lang_, turns_, saved_):
             chat_, passages_ = show(turns_ or [], lang_)
@@ -436,7 +468,7 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
         clear.click(new_conversation, [saved], [chat, passages, turns, saved, selected, viewer], api_visibility="private")
         chat.clear(new_conversation, [saved], [chat, passages, turns, saved, selected, viewer], api_visibility="private")
         chat.select(select_answer, [turns, lang], [passages, selected], api_visibility="private")
-        chat.like(rate, [turns, comment], [comment], api_visibility="private")
+        chat.like(rate, [turns, comment, lang], [comment], api_visibility="private")
         comment_btn.click(send_comment, [turns, selected, comment, lang], [comment], api_visibility="private")
         copy_btn.click(copy, [turns, selected, lang], [copied], api_visibility="private").then(None, [copied], None, js=COPY_JS)
         viewer_go.click(open_viewer, [viewer_key, turns, lang], [viewer], api_visibility="private")
