@@ -58,6 +58,8 @@ mark {background:#ffe066; color:#111; padding:0 2px}
 button.open-source {font-size:0.85em; text-decoration:underline; background:none; border:none; color:var(--link-text-color); cursor:pointer}
 #viewer img.page {max-width:100%; border:1px solid var(--border-color-primary); display:block}
 #viewer .page-wrap {position:relative}
+#eval-last table, #eval-previous table {font-variant-numeric: tabular-nums; white-space: nowrap}
+#eval-last, #eval-previous {overflow-x: auto}
 #viewer .page-anchor {position:absolute; left:0; width:1px; height:1px}
 #viewer .viewer-text {line-height:1.7; max-height:420px; overflow:auto; margin-top:8px}
 .table-wrap {overflow-x:auto}

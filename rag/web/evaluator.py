@@ -110,14 +110,12 @@ class EvalRunner:
         runs = self.runs()
         qa_file = gr.File(label=t("ja", "eval_file"), file_types=[".jsonl"], elem_id="eval-file")
         run = gr.Button(t("ja", "eval_run"), variant="primary", elem_id="eval-run")
-        with gr.Row():
-            with gr.Column():
-                gr.Markdown(f"### {t('ja', 'eval_last')}")
-                last = gr.Markdown(runs[-1]["table"] if runs else t("ja", "eval_none_yet"), elem_id="eval-last")
-            with gr.Column():
-                gr.Markdown(f"### {t('ja', 'eval_prev')}")
-                previous = gr.Markdown(runs[-2]["table"] if len(runs) > 1 else t("ja", "eval_none_yet"), elem_id="eval-previous")
-        chart = gr.Image(label="chart", interactive=False, elem_id="eval-chart")
+        # the two tables one above the other: side by side, their 14 columns wrap mid-number
+        gr.Markdown(f"### {t('ja', 'eval_last')}")
+        last = gr.Markdown(runs[-1]["table"] if runs else t("ja", "eval_none_yet"), elem_id="eval-last")
+        gr.Markdown(f"### {t('ja', 'eval_prev')}")
+        previous = gr.Markdown(runs[-2]["table"] if len(runs) > 1 else t("ja", "eval_none_yet"), elem_id="eval-previous")
+        chart = gr.Image(label=t("ja", "eval_chart"), interactive=False, elem_id="eval-chart")
         with gr.Accordion(t("ja", "eval_failures"), open=False):
             failures = gr.Markdown(runs[-1]["failures"] if runs else "", elem_id="eval-failures")
         gr.Markdown(f"### {t('ja', 'eval_draft')}")

@@ -101,9 +101,14 @@ def choices(rag, prefecture: str | None, lang: str = "ja") -> tuple[list[tuple[s
 def record_feedback(
     path: Path, turns: list[dict], turn: int | None, rating: str | None, comment: str, build_id: str
 ) -> dict | None:
-    """Append one JSON line: the question, the answer, its citations, the build, 👍/👎 and the comment."""
+    """Append one JSON line: the question, the answer, its citations, the build, 👍/👎 and the comment.
+    The turn remembers its rating, so a comment sent after a 👎 is recorded with that 👎."""
     if turn is None or not (0 <= turn < len(turns)) or not turns[turn].get("answer"):
         return None
+    if rating is None:
+        rating = turns[turn].get("rating")
+    else:
+        turns[turn]["rating"] = rating
     a = turns[turn]["answer"]
     record = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

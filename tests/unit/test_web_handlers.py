@@ -69,6 +69,9 @@ def test_feedback_is_a_json_line_with_question_answer_citations_and_build(rag, t
     assert record["short_answer"] == "100%" and record["citations"][0]["doc_id"] == "tokushima.txt"
     assert record["build_id"] == rag.build_id() != ""
     assert h.record_feedback(path, turns, 5, "up", "", "b") is None  # no such answer: nothing written
+    # a comment sent after the 👎 carries it
+    later = h.record_feedback(path, turns, 0, None, "出典のページが違う", rag.build_id())
+    assert (later["rating"], later["comment"]) == ("down", "出典のページが違う")
 
 
 def test_copy_gives_the_selected_answer_as_plain_text(rag):
