@@ -112,7 +112,13 @@ PAGE_JS = """
   }, true);
   new MutationObserver(() => {
     const f = document.querySelector('#viewer #viewer-focus');
-    if (f && !f.dataset.seen) { f.dataset.seen = '1'; f.scrollIntoView({block: 'center'}); }
+    if (f && !f.dataset.seen) {
+      f.dataset.seen = '1';
+      // on a PDF page the mark sits on the image: scroll once the image has its height
+      const img = f.closest('.page-wrap')?.querySelector('img');
+      const go = () => requestAnimationFrame(() => f.scrollIntoView({block: 'center'}));
+      if (img && !img.complete) img.addEventListener('load', go, {once: true}); else go();
+    }
   }).observe(document.documentElement, {subtree: true, childList: true});
 })();
 </script>

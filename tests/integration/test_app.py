@@ -313,3 +313,46 @@ def test_browser_dark_mode_mobile_copy_feedback_and_evaluator(built, tmp_path):
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+PDF = REPO / "tests" / "fixtures" / "public-pdfs" / "01point.pdf"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists() or not PDF.exists(), reason="needs Debian's chromium and the PDF fixture")
+def test_a_pdf_source_opens_on_its_page_with_the_sentence_marked_in_view(built, tmp_path, embedder):
+    """The new user's path end to end: ask in a Japanese browser, click [1], see the page of the
+    PDF inside the app with the cited line boxed and scrolled into view."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from rag.pipeline import Rag
+    from rag.settings import Settings
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(PDF, corpus / PDF.name)
+    Rag(Settings(corpus=corpus, index=index, models_dir=MODELS), embedder=embedder).build()
+    proc, url, _, log = start_app(corpus, index, "app-pdf.log")
+    try:
+        with sync_playwright() as p:
+            browser = launch_browser(p)
+            page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="ja-JP")
+            page.goto(url)
+            page.wait_for_selector("#ask-button")
+            page.fill("#question textarea", "FTTHが総契約数でDSLを抜いたのは何年？")
+            page.click("#ask-button")
+            page.wait_for_selector("#passages details.citation", timeout=60000)
+            page.locator("#cite-0-1 button.open-source").click()
+            page.wait_for_selector("#viewer img.page", timeout=60000)
+            assert int(page.get_attribute("#viewer img.page", "data-marks")) >= 1  # boxes were drawn
+            anchor = page.locator("#viewer .page-anchor")
+            page.wait_for_timeout(1000)  # the scroll into view
+            box = anchor.bounding_box()
+            assert box is not None and 0 <= box["y"] <= 900, box  # the marked line is on screen
+            page.screenshot(path=str(ARTIFACTS / "app-pdf-view.png"))
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
