@@ -514,7 +514,7 @@ def build_app(rag: Rag, admin_token: str | None = None) -> gr.Blocks:
             try:
                 return rag.ask(question_, prefecture_ or None, document_ or None, list(history_ or [])).to_dict()
             except RagError as e:
-                raise gr.Error(str(e)) from e
+                raise gr.Error(str(e), print_exception=False) from None  # a user-input error: no traceback in the log
 
         api_in = [gr.Textbox(visible=False), gr.Textbox(visible=False), gr.Textbox(visible=False), gr.JSON(visible=False)]
         gr.Button(visible=False).click(ask_api, api_in, gr.JSON(visible=False), api_name="ask")
