@@ -115,6 +115,7 @@ def _citations(
                 score=round(h.score, 6),
                 chunk_id=h.chunk.chunk_id,
                 highlights=tuple(sorted(set(spans.get(h.chunk.chunk_id, [])))),
+                section=h.chunk.heading,
             )
         )
     return tuple(out), {c.chunk_id: c.n for c in out}

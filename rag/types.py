@@ -78,6 +78,7 @@ class Citation:
     score: float
     chunk_id: str
     highlights: tuple[tuple[int, int], ...] = ()  # spans in `text` that support the answer
+    section: str | None = None  # the heading the passage sits under
 
     def to_dict(self) -> dict:
         return asdict(self) | {"highlights": [list(h) for h in self.highlights]}

@@ -27,7 +27,8 @@ def escape_markdown(text: str) -> str:
 def cite_label(c: Citation) -> str:
     page = f" p.{c.page}" if c.page else ""
     pref = f"{c.prefecture} " if c.prefecture else ""
-    return f"{pref}{c.title}{page}"
+    section = c.section if c.section and len(c.section) <= 40 else (c.section[:39] + "…" if c.section else "")
+    return f"{pref}{c.title}{page}{f'「{section}」' if section else ''}"
 
 
 def sources(answer: Answer) -> list[tuple[list[int], Citation]]:

@@ -106,3 +106,13 @@ def test_index_info_is_readable():
     assert "2026年12月02日 10:17（日本時間）" in out  # Japan time, to the minute
     assert "bad.pdf: the PDF needs a password to open" in out
     assert when("2026-12-02T01:17:28+00:00", "en") == "2026-12-02 10:17 JST"
+
+
+def test_sources_name_document_page_and_section_once():
+    from dataclasses import replace
+
+    first, second = replace(cite("本文", n=1), section="第2章 取組"), cite("本文2", n=2)
+    a = Answer("q", "x [1] y [2]", None, True, (first, second), answer_type="passage")
+    md = answer_markdown(a)
+    sources_line = md.split("\n\n")[-1]
+    assert sources_line.count("p\\.3") == 1 and "「第2章 取組」" in sources_line  # markdown-escaped
