@@ -116,6 +116,7 @@ def _citations(
                 chunk_id=h.chunk.chunk_id,
                 highlights=tuple(sorted(set(spans.get(h.chunk.chunk_id, [])))),
                 section=h.chunk.heading,
+                ocr=h.chunk.ocr,
             )
         )
     return tuple(out), {c.chunk_id: c.n for c in out}

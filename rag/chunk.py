@@ -226,6 +226,7 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
                     heading=last_heading,
                     years=tuple(years_in(search)),
                     lead=lead,
+                    ocr=page.ocr,
                 )
             )
     return chunks

@@ -20,6 +20,7 @@ class DocumentMeta:
 class Page:
     number: int | None  # 1-based page number; None when the format has no pages
     text: str  # the original extracted text, shown to users
+    ocr: bool = False  # the text was read from the page's image, not its text layer
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Chunk:
     heading: str | None = None
     years: tuple[int, ...] = ()  # fiscal years mentioned, as Western years
     lead: int = 0  # characters at the start of `text` that end the previous chunk (overlap)
+    ocr: bool = False  # read by OCR from the page's image
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -79,6 +81,7 @@ class Citation:
     chunk_id: str
     highlights: tuple[tuple[int, int], ...] = ()  # spans in `text` that support the answer
     section: str | None = None  # the heading the passage sits under
+    ocr: bool = False  # the passage was read by OCR (it may hold misread characters)
 
     def to_dict(self) -> dict:
         return asdict(self) | {"highlights": [list(h) for h in self.highlights]}
