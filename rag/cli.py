@@ -33,11 +33,12 @@ def _progress_printer(enabled: bool):
             label = {
                 "read": "reading documents",
                 "pages": "  pages",
+                "ocr": "  OCR",
                 "embed": "embedding chunks",
                 "sentences": "embedding sentences",
             }.get(stage, stage)
-            unit = {"read": "doc", "pages": "page", "questions": "q", "sentences": "sentence"}.get(stage, "chunk")
-            bar = bars[stage] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=stage != "pages")
+            unit = {"read": "doc", "pages": "page", "ocr": "page", "questions": "q", "sentences": "sentence"}.get(stage, "chunk")
+            bar = bars[stage] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=stage not in ("pages", "ocr"))
         bar.total = total
         bar.n = done
         bar.refresh()
@@ -53,6 +54,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         corpus=getattr(args, "corpus", None),
         index=getattr(args, "index", None),
         model=getattr(args, "model", None),
+        ocr=getattr(args, "ocr", None),
     )
 
 
@@ -402,6 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
     ix.add_argument("--quiet", action="store_true", help="no progress bar")
     ix.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
     ix.add_argument("--profile", action="store_true", help="print the seconds spent in each stage of the build")
+    ix.add_argument(
+        "--ocr",
+        choices=("auto", "off", "force"),
+        help="read PDF pages from their image: auto (pages without a usable text layer; default), off, force (every page)",
+    )
     ix.set_defaults(func=cmd_index)
 
     for name, func, helptext in (

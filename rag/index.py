@@ -37,7 +37,7 @@ from rag.embed import Embedder
 from rag.eras import year_token, years_in
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError
 from rag.facts import Fact, extract_facts
-from rag.ingest import IngestFailure, document_hash, load_metadata, read_document, scan_corpus
+from rag.ingest import IngestFailure, OcrOptions, document_hash, load_metadata, read_document, scan_corpus
 from rag.prefectures import ENGLISH
 from rag.stopwatch import Stopwatch
 from rag.tokenize import tokenize
@@ -496,6 +496,17 @@ def _swap_in(index_dir: Path, build: Path) -> None:
 ProgressFn = Callable[[str, int, int], None]
 
 
+def _with_ocr_pages(seconds: dict[str, float], pages: int) -> dict[str, float]:
+    """The profile with OCR as its own stage (not also inside reading), per page read."""
+    out = dict(seconds)
+    if "ocr" in out:
+        spent = out.pop("ocr")
+        out["read (extract, grids)"] = max(0.0, out.get("read (extract, grids)", 0.0) - spent)
+        per_page = f", {spent / pages:.2f} s/page" if pages else ""
+        out[f"ocr ({pages} pages{per_page})"] = spent
+    return out
+
+
 def build_index(
     corpus: Path,
     index_dir: Path,
@@ -504,6 +515,7 @@ def build_index(
     rebuild: bool = False,
     progress: ProgressFn | None = None,
     bm25_params: BM25Params | None = None,
+    ocr: str = "auto",
 ) -> BuildReport:
     """Build or update the index at `index_dir` from the files in `corpus`.
 
@@ -514,7 +526,8 @@ def build_index(
     watch = Stopwatch()
     chunk_settings = chunk_settings or ChunkSettings()
     bm25_params = bm25_params or BM25Params()
-    settings = {"chunk": asdict(chunk_settings), "bm25": asdict(bm25_params), "pipeline": PIPELINE_VERSION}
+    OcrOptions(ocr)  # an unknown mode is refused before anything is read
+    settings = {"chunk": asdict(chunk_settings), "bm25": asdict(bm25_params), "pipeline": PIPELINE_VERSION, "ocr": ocr}
     with _build_lock(index_dir):
         metadata = load_metadata(corpus)
         sources, skipped = scan_corpus(corpus)
@@ -530,6 +543,7 @@ def build_index(
         old_docs = old.documents if old else {}
 
         report = BuildReport()
+        ocr_pages = 0
         records: list[DocRecord] = []
         doc_chunks: dict[str, list[Chunk]] = {}
         reused_vectors: dict[str, np.ndarray] = {}
@@ -553,8 +567,10 @@ def build_index(
                 continue
             try:
                 on_page = (lambda i, total: progress("pages", i, total)) if progress else None
+                on_ocr = (lambda i, total: progress("ocr", i, total)) if progress else None
+                options = OcrOptions(ocr, on_ocr, watch)
                 with watch.stage("read (extract, grids)"):
-                    doc: Document = read_document(source, meta, on_page)
+                    doc: Document = read_document(source, meta, on_page, ocr=options)
                 with watch.stage("chunk (normalise, split)"):
                     chunks = chunk_document(doc, chunk_settings)
             except Exception as e:
@@ -564,6 +580,7 @@ def build_index(
                     keep(prev)
                     report.kept_previous.append(source.doc_id)
                 continue
+            ocr_pages += sum(1 for p in doc.pages if p.ocr)
             records.append(DocRecord(doc.doc_id, doc.content_hash, doc.meta, len(doc.pages), len(chunks), doc.warnings))
             doc_chunks[doc.doc_id] = chunks
             if prev is not None and prev.content_hash == content_hash:
@@ -639,6 +656,7 @@ def build_index(
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         _swap_in(index_dir, final)
+        watch.seconds = _with_ocr_pages(watch.seconds, ocr_pages)
         return _finish(report, started, all_chunks, len(todo), final, n_sentences, watch)
 
 

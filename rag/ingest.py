@@ -8,11 +8,15 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rag.errors import CorpusError, IngestError
+from rag.ocr import OCR_MODES, OcrError, read_pdf_page, usable
+from rag.ocr import available as ocr_available
 from rag.prefectures import canonical, detect_in_document
+from rag.stopwatch import Stopwatch
 from rag.types import Document, DocumentMeta, Page
 
 SUPPORTED = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
@@ -224,7 +228,9 @@ def _grid_tables(plumber_page) -> list[str]:
     return out
 
 
-def _read_pdf(path: Path, doc_id: str, on_page: PageProgress | None = None) -> tuple[list[Page], list[str]]:
+def _read_pdf(
+    path: Path, doc_id: str, on_page: PageProgress | None = None, ocr: OcrOptions | None = None
+) -> tuple[list[Page], list[str]]:
     import pdfplumber
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
@@ -241,13 +247,19 @@ def _read_pdf(path: Path, doc_id: str, on_page: PageProgress | None = None) -> t
                 raise IngestError(doc_id, "the PDF needs a password to open")
         raw: list[tuple[int, str]] = []
         empty: list[int] = []
+        garbled: list[int] = []
         total = len(reader.pages)
         for i, page in enumerate(reader.pages, start=1):
             try:
                 text = page.extract_text() or ""
             except Exception:  # one bad page should not lose the document
                 text = ""
-            (raw.append((i, text)) if text.strip() else empty.append(i))
+            if not text.strip():
+                empty.append(i)
+            elif not usable(text):
+                garbled.append(i)  # glyph names or codes: no words to index
+            else:
+                raw.append((i, text))
             if on_page:
                 on_page(i, total)
     except IngestError:
@@ -256,9 +268,15 @@ def _read_pdf(path: Path, doc_id: str, on_page: PageProgress | None = None) -> t
         raise IngestError(doc_id, "the PDF needs a password to open") from e
     except (PdfReadError, ValueError, OSError, KeyError, TypeError) as e:
         raise IngestError(doc_id, f"not a readable PDF ({e.__class__.__name__}: {e})") from e
-    if not raw:
-        raise IngestError(doc_id, f"no text layer on any of its {len(empty)} pages; OCR is not available")
-    kept, blank = strip_page_furniture(raw)
+    ocr = ocr or OcrOptions()
+    wanted = sorted(empty + garbled) if ocr.mode == "auto" else list(range(1, total + 1)) if ocr.mode == "force" else []
+    read_by_ocr, ocr_notes = _ocr_pages(path, wanted, ocr)
+    if not raw and not read_by_ocr:
+        why = "; ".join(ocr_notes) or ("OCR is off" if ocr.mode == "off" else "OCR found no text")
+        raise IngestError(doc_id, f"no usable text layer on any of its {total} pages ({why})")
+    if ocr.mode == "force":
+        raw = []  # every page from its image
+    kept, blank = strip_page_furniture(raw) if raw else ([], [])
     grids: dict[int, list[str]] = {}
     try:
         with pdfplumber.open(str(path), password="") as pdf:
@@ -269,12 +287,51 @@ def _read_pdf(path: Path, doc_id: str, on_page: PageProgress | None = None) -> t
     except Exception:  # grids are a bonus; the text layer above is the document
         grids = {}
     pages = [Page(number, text + "".join(f"\n\n{g}\n" for g in grids.get(number, []))) for number, text in kept]
-    warnings = []
-    if empty:
-        warnings.append(f"no text on pages {_ranges(empty)}; OCR is not available")
+    pages = sorted(pages + [Page(n, t, ocr=True) for n, t in read_by_ocr.items()], key=lambda p: p.number or 0)
+    warnings = list(ocr_notes)
+    if read_by_ocr:
+        warnings.append(f"read by OCR: pages {_ranges(sorted(read_by_ocr))}")
+    unread = [n for n in sorted(empty + garbled) if n not in read_by_ocr]
+    if unread and ocr.mode == "off":
+        warnings.append(f"no usable text on pages {_ranges(unread)}; OCR is off")
+    elif unread:
+        warnings.append(f"no text found on pages {_ranges(unread)}")
     if blank:
         warnings.append(f"blank pages skipped: {_ranges(blank)}")
     return pages, warnings
+
+
+@dataclass(frozen=True)
+class OcrOptions:
+    mode: str = "auto"  # auto: pages without a usable text layer; force: every page; off
+    on_page: PageProgress | None = None  # (pages read, pages to read)
+    watch: Stopwatch | None = None  # OCR seconds go to their own stage of `rag index --profile`
+
+    def __post_init__(self) -> None:
+        if self.mode not in OCR_MODES:
+            raise OcrError(f"OCR mode must be one of {', '.join(OCR_MODES)}, got {self.mode!r}")
+
+
+def _ocr_pages(path: Path, numbers: list[int], ocr: OcrOptions) -> tuple[dict[int, str], list[str]]:
+    """The text OCR reads on each page in `numbers`; a page that fails is reported and skipped."""
+    if not numbers:
+        return {}, []
+    if not ocr_available():
+        return {}, [f"pages {_ranges(numbers)} need OCR, which is not installed"]
+    out: dict[int, str] = {}
+    failed: list[str] = []
+    for k, n in enumerate(numbers, start=1):
+        try:
+            with ocr.watch.stage("ocr") if ocr.watch else nullcontext():
+                text = read_pdf_page(path, n)
+        except Exception as e:  # one page's failure never loses the others
+            failed.append(f"OCR failed on page {n} ({e.__class__.__name__})")
+            text = ""
+        if text.strip():
+            out[n] = text
+        if ocr.on_page:
+            ocr.on_page(k, len(numbers))
+    return out, failed
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -321,7 +378,11 @@ def _read_html(path: Path, doc_id: str) -> list[Page]:
 
 
 def read_document(
-    source: SourceFile, meta: DocumentMeta | None, on_page: PageProgress | None = None, max_bytes: int = MAX_FILE_BYTES
+    source: SourceFile,
+    meta: DocumentMeta | None,
+    on_page: PageProgress | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+    ocr: OcrOptions | None = None,
 ) -> Document:
     suffix = source.path.suffix.lower()
     warnings: list[str] = []
@@ -335,7 +396,7 @@ def read_document(
     if suffix in (".txt", ".md"):
         pages = _read_text(source.path, source.doc_id)
     elif suffix == ".pdf":
-        pages, warnings = _read_pdf(source.path, source.doc_id, on_page)
+        pages, warnings = _read_pdf(source.path, source.doc_id, on_page, ocr)
     elif suffix == ".docx":
         pages = _read_docx(source.path, source.doc_id)
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.errors import RagError
 
@@ -31,7 +32,7 @@ def usable(text: str) -> bool:
     """Whether a page's text layer is text a reader can use: not empty, and not mostly glyph
     names, CID codes or private-use/replacement characters."""
     body = "".join(unicodedata.normalize("NFKC", text).split())
-    if len(body) < 2:
+    if not body:
         return False
     body = _URL.sub("u", body)  # a link's path is not a glyph name
     junk = sum(len(m) for m in _GLYPH_NAME.findall(body)) + sum(len(m) for m in _CID.findall(body))
@@ -44,3 +45,70 @@ class OcrLine:
     text: str
     box: tuple[float, float, float, float]  # left, top, right, bottom in image pixels
     score: float
+
+
+SCALE = 2.0  # PDF points -> pixels when a page is rendered for OCR (144 dpi)
+
+
+@lru_cache(maxsize=1)
+def _engine():
+    """RapidOCR with its bundled PP-OCRv6 models (docs/ocr.md); loaded once, on first use.
+    The 180° line classifier is off: on the measured set it only ever flipped vertical lines."""
+    try:
+        from rapidocr import RapidOCR
+    except ImportError as e:
+        raise OcrError("OCR is not installed (pip install rapidocr onnxruntime)") from e
+    return RapidOCR(
+        params={
+            "EngineConfig.onnxruntime.intra_op_num_threads": 2,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            "Global.use_cls": False,
+            "Global.log_level": "warning",
+        }
+    )
+
+
+def available() -> bool:
+    try:
+        _engine()
+    except OcrError:
+        return False
+    return True
+
+
+def read_image(image) -> list[OcrLine]:
+    """The text lines in a PIL image, each with its box and the engine's confidence."""
+    result = _engine()(image.convert("RGB"))
+    if not result.txts:
+        return []
+    lines = []
+    for box, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
+        xs, ys = [float(p[0]) for p in box], [float(p[1]) for p in box]
+        lines.append(OcrLine(str(text), (min(xs), min(ys), max(xs), max(ys)), float(score)))
+    return lines
+
+
+def as_text(lines: list[OcrLine]) -> str:
+    """Lines in reading order: rows top to bottom (a row: boxes whose vertical middles fall
+    within each other), cells left to right, cells of one row separated by a tab as the
+    text layer of a table would be."""
+    rows: list[list[OcrLine]] = []
+    for line in sorted(lines, key=lambda x: ((x.box[1] + x.box[3]) / 2, x.box[0])):
+        middle = (line.box[1] + line.box[3]) / 2
+        if rows and rows[-1][0].box[1] <= middle <= rows[-1][0].box[3]:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return "\n".join("\t".join(x.text for x in sorted(row, key=lambda x: x.box[0])) for row in rows)
+
+
+def read_pdf_page(path, number: int) -> str:
+    """A PDF page (1-based) rendered and read."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        image = pdf[number - 1].render(scale=SCALE).to_pil()
+    finally:
+        pdf.close()
+    return as_text(read_image(image))

@@ -123,6 +123,7 @@ class Rag:
             rebuild=rebuild,
             progress=progress,
             bm25_params=BM25Params(self.settings.bm25_k1, self.settings.bm25_b),
+            ocr=self.settings.ocr,
         )
         if self._loaded is not None:
             self.reload()

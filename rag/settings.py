@@ -18,6 +18,7 @@ ENV = {
     "model": "RAG_MODEL",
     "models_dir": "RAG_MODELS_DIR",
     "backend": "RAG_BACKEND",
+    "ocr": "RAG_OCR",
     "llm_url": "RAG_LLM_URL",
     "llm_model": "RAG_LLM_MODEL",
     "llm_timeout": "RAG_LLM_TIMEOUT",
@@ -32,6 +33,7 @@ class Settings:
     model: str = "multilingual-e5-small"
     models_dir: Path = Path("models")
     backend: str = "auto"  # the model's runtime: auto (OpenVINO when exported, else torch) | openvino | torch
+    ocr: str = "auto"  # PDF pages read from their image: auto (no usable text layer) | off | force (docs/ocr.md)
     eval_qa: Path = Path("eval/qa.jsonl")  # the set the app's evaluator runs and appends draft questions to
     chunk_chars: int = 400
     # characters of the previous prose chunk repeated at the start of the next (docs/retrieval.md)

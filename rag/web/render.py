@@ -114,7 +114,7 @@ def citation_html(c: Citation, turn: int = 0, lang: str = "ja", open_: bool = Fa
     link = ""
     if url and c.doc_id.lower().endswith(".pdf"):
         link = f' · <a class="source-link" href="{html.escape(url)}#page={c.page or 1}" target="_blank" rel="noopener">PDF</a>'
-    ocr = ' <span class="badge">OCR</span>' if "ocr" in c.chunk_id.lower() else ""
+    ocr = f' <span class="badge" title="{html.escape(t(lang, "ocr_badge"))}">OCR</span>' if c.ocr else ""
     return (
         f'<details class="citation" id="cite-{turn}-{c.n}" data-n="{c.n}"{" open" if open_ else ""}>'
         f"<summary>[{c.n}] {html.escape(cite_label(c))}{ocr}</summary>"

@@ -12,7 +12,7 @@ import unicodedata
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.ingest import SourceFile, read_document, source_path
+from rag.ingest import OcrOptions, SourceFile, read_document, source_path
 from rag.types import Chunk, Citation
 from rag.web.strings import t
 
@@ -52,7 +52,7 @@ def _marked(text: str, spans: list[tuple[int, int]], focus: bool = True) -> str:
 
 def _page_text(corpus: Path, citation: Citation) -> str:
     path = _inside(corpus, citation.doc_id)
-    doc = read_document(SourceFile(citation.doc_id, path, ""), None)
+    doc = read_document(SourceFile(citation.doc_id, path, ""), None, ocr=OcrOptions("off"))  # OCR text comes from the index
     for page in doc.pages:
         if page.number == citation.page:
             return page.text
@@ -137,8 +137,12 @@ def pixel_boxes(pdf_page, needles: list[str]) -> list[tuple[float, float, float,
 
 def source_html(corpus: Path, citation: Citation, chunk: Chunk, lang: str = "ja") -> str:
     """The viewer's content for one citation."""
-    page_text = _page_text(corpus, citation)
-    spans = _spans(citation, chunk)
+    if chunk.ocr:  # the page has no text layer: its text is what OCR read at build time
+        page_text = chunk.text
+        spans = [tuple(h) for h in citation.highlights] or [(0, len(chunk.text))]
+    else:
+        page_text = _page_text(corpus, citation)
+        spans = _spans(citation, chunk)
     head = f'<p class="viewer-head">[{citation.n}] {html.escape(citation.prefecture or "")} {html.escape(citation.title)}'
     head += f"{f' p.{citation.page}' if citation.page else ''}</p>"
     image = ""

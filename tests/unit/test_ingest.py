@@ -17,7 +17,7 @@ def test_pdf_keeps_page_numbers_and_reports_pages_without_text(tmp_path):
     doc = read(pdf)
     assert [p.number for p in doc.pages] == [1, 3]
     assert "テレワーク" in doc.pages[1].text
-    assert any("no text on pages 2" in w for w in doc.warnings)
+    assert any("no text found on pages 2" in w for w in doc.warnings)  # OCR looked, the page is blank
 
 
 def test_owner_password_pdf_is_read(tmp_path):
@@ -38,7 +38,7 @@ BROKEN = [
     ("blank.md", b"   \n\n", "empty"),
     ("binary.txt", b"\x00\x01\x02binary", "binary"),
     ("latin.txt", bytes(range(128, 256)) * 3, "decoded"),
-    ("image-only.pdf", None, "no text layer"),
+    ("image-only.pdf", None, "no usable text layer"),
     ("notes.xlsx", b"PK\x03\x04", "unsupported"),
 ]
 

@@ -5,7 +5,7 @@ import pytest
 from rag.chunk import chunk_document
 from rag.errors import IngestError
 from rag.facts import extract_facts
-from rag.ingest import SourceFile, file_hash, read_document, strip_page_furniture
+from rag.ingest import OcrOptions, SourceFile, file_hash, read_document, strip_page_furniture
 from tests.pdfs import make_pdf, make_table_pdf, make_two_column_pdf
 
 
@@ -43,8 +43,8 @@ def test_blank_pages_are_skipped_and_reported(tmp_path):
 
 
 def test_image_only_pages_are_reported_by_range(tmp_path):
-    doc = read(make_pdf(tmp_path / "c.pdf", ["一頁目の本文", None, None, None, "五頁目の本文"]))
-    assert any("no text on pages 2–4" in w and "OCR" in w for w in doc.warnings)
+    doc = read(make_pdf(tmp_path / "c.pdf", ["一頁目の本文", None, None, None, "五頁目の本文"]), ocr=OcrOptions("off"))
+    assert any("no usable text on pages 2–4" in w and "OCR is off" in w for w in doc.warnings)
 
 
 def test_grid_table_rows_keep_their_cells(tmp_path):
