@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rag.errors import CorpusError, IngestError
-from rag.ocr import OCR_MODES, OcrError, read_pdf_page, usable
+from rag.ocr import OCR_MODES, OcrError, figure_pages, new_words, read_pdf_figures, read_pdf_page, usable
 from rag.ocr import available as ocr_available
 from rag.prefectures import canonical, detect_in_document
 from rag.stopwatch import Stopwatch
@@ -271,6 +271,7 @@ def _read_pdf(
     ocr = ocr or OcrOptions()
     wanted = sorted(empty + garbled) if ocr.mode == "auto" else list(range(1, total + 1)) if ocr.mode == "force" else []
     read_by_ocr, ocr_notes = _ocr_pages(path, wanted, ocr)
+    figures = _ocr_figures(path, [n for n, _ in raw], dict(raw), ocr) if ocr.mode == "auto" else []
     if not raw and not read_by_ocr:
         why = "; ".join(ocr_notes) or ("OCR is off" if ocr.mode == "off" else "OCR found no text")
         raise IngestError(doc_id, f"no usable text layer on any of its {total} pages ({why})")
@@ -287,10 +288,13 @@ def _read_pdf(
     except Exception:  # grids are a bonus; the text layer above is the document
         grids = {}
     pages = [Page(number, text + "".join(f"\n\n{g}\n" for g in grids.get(number, []))) for number, text in kept]
-    pages = sorted(pages + [Page(n, t, ocr=True) for n, t in read_by_ocr.items()], key=lambda p: p.number or 0)
+    # a page read by OCR, and the words OCR found in a page's figures, follow the page they belong to
+    pages = sorted(pages + [Page(n, t, ocr=True) for n, t in [*read_by_ocr.items(), *figures]], key=lambda p: p.number or 0)
     warnings = list(ocr_notes)
     if read_by_ocr:
         warnings.append(f"read by OCR: pages {_ranges(sorted(read_by_ocr))}")
+    if figures:
+        warnings.append(f"figures read by OCR on pages {_ranges(sorted({n for n, _ in figures}))}")
     unread = [n for n in sorted(empty + garbled) if n not in read_by_ocr]
     if unread and ocr.mode == "off":
         warnings.append(f"no usable text on pages {_ranges(unread)}; OCR is off")
@@ -332,6 +336,28 @@ def _ocr_pages(path: Path, numbers: list[int], ocr: OcrOptions) -> tuple[dict[in
         if ocr.on_page:
             ocr.on_page(k, len(numbers))
     return out, failed
+
+
+def _ocr_figures(path: Path, numbers: list[int], texts: dict[int, str], ocr: OcrOptions) -> list[tuple[int, str]]:
+    """(page, text) for the words OCR reads in large raster figures of pages that have a text
+    layer, when the text layer does not already hold them."""
+    if not numbers or not ocr_available():
+        return []
+    try:
+        found = figure_pages(path, numbers)
+    except Exception:  # figures are a bonus; the text layer is the document
+        return []
+    out: list[tuple[int, str]] = []
+    for k, (n, boxes) in enumerate(sorted(found.items()), start=1):
+        try:
+            with ocr.watch.stage("ocr") if ocr.watch else nullcontext():
+                read = read_pdf_figures(path, n, boxes)
+        except Exception:
+            read = []
+        out += [(n, t) for t in read if new_words(t, texts.get(n, ""))]
+        if ocr.on_page:
+            ocr.on_page(k, len(found))
+    return out
 
 
 def _ranges(numbers: list[int]) -> str:

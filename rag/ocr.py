@@ -112,3 +112,63 @@ def read_pdf_page(path, number: int) -> str:
     finally:
         pdf.close()
     return as_text(read_image(image))
+
+
+FIGURE_SHARE = 0.15  # a raster image covering this share of a page is read for the words in it
+
+
+def figure_pages(path, numbers: list[int]) -> dict[int, list[tuple[float, float, float, float]]]:
+    """The pages among `numbers` that hold large raster images (figures, charts, scanned
+    tables), each with the images' bounds (left, bottom, right, top in PDF points)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    out: dict[int, list[tuple[float, float, float, float]]] = {}
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        for n in numbers:
+            page = pdf[n - 1]
+            width, height = page.get_size()
+            boxes = []
+            for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+                left, bottom, right, top = obj.get_bounds()
+                if (right - left) * (top - bottom) >= FIGURE_SHARE * width * height:
+                    boxes.append((left, bottom, right, top))
+            if boxes:
+                out[n] = boxes
+    finally:
+        pdf.close()
+    return out
+
+
+def read_pdf_figures(path, number: int, boxes: list[tuple[float, float, float, float]]) -> list[str]:
+    """The text OCR reads inside each figure of a page (rendered cropped to the figure)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    texts = []
+    try:
+        page = pdf[number - 1]
+        x0, y0, x1, y1 = page.get_cropbox()
+        for left, bottom, right, top in boxes:
+            crop = (max(0.0, left - x0), max(0.0, bottom - y0), max(0.0, x1 - right), max(0.0, y1 - top))
+            image = page.render(scale=SCALE, crop=crop).to_pil()
+            texts.append(as_text(read_image(image)))
+    finally:
+        pdf.close()
+    return [t for t in texts if t.strip()]
+
+
+def new_words(ocr_text: str, page_text: str, share: float = 0.6) -> bool:
+    """Whether a figure's OCR text says something the page's text layer does not already
+    (charts drawn as vector text are in the text layer; only raster text is new)."""
+
+    def key(s: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", s).split())
+
+    page = key(page_text)
+    lines = [key(x) for x in ocr_text.splitlines() if len(key(x)) >= 2]
+    if sum(len(x) for x in lines) < 8:
+        return False
+    known = sum(len(x) for x in lines if x in page)
+    return known / sum(len(x) for x in lines) < share

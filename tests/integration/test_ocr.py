@@ -78,3 +78,33 @@ def test_an_image_only_pdf_page_is_indexed_by_ocr_and_marked(tmp_path, fake_embe
     assert any("read by OCR" in w for w in index.documents["scan.pdf"].warnings)
     off = build_index(corpus, tmp_path / "index-off", fake_embedder, ocr="off")
     assert [f.doc_id for f in off.failed] == ["scan.pdf"] and "OCR is off" in off.failed[0].reason
+
+
+def test_words_in_a_figure_of_a_text_page_are_read_once(tmp_path, fake_embedder):
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    figure = _render(
+        ["図1 ドローン配送の実証地域", "山間部の3集落で週2回運航", "配送時間を半分に短縮", "令和6年度から本格運用"],
+        width=1000,
+        size=40,
+    )
+    pdfmetrics.registerFont(UnicodeCIDFont("HeiseiKakuGo-W5"))
+    c = canvas.Canvas(str(corpus / "plan.pdf"))
+    c.setFont("HeiseiKakuGo-W5", 12)
+    c.drawString(60, 780, "本文：物流の課題と県の取組を以下の図に示す。")
+    c.drawImage(ImageReader(figure), 60, 300, width=470, height=figure.height * 470 / figure.width)  # a fifth of the page
+    c.showPage()
+    c.save()
+    build_index(corpus, tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index", fake_embedder)
+    text_chunks = [ch for ch in index.chunks if not ch.ocr]
+    figure_chunks = [ch for ch in index.chunks if ch.ocr]
+    assert text_chunks and "物流の課題" in text_chunks[0].text
+    assert len(figure_chunks) == 1 and figure_chunks[0].page == 1
+    assert "ドローン配送" in figure_chunks[0].text and "集落" in figure_chunks[0].text
+    assert any("figures read by OCR on pages 1" in w for w in index.documents["plan.pdf"].warnings)
