@@ -116,3 +116,12 @@ def test_sources_name_document_page_and_section_once():
     md = answer_markdown(a)
     sources_line = md.split("\n\n")[-1]
     assert sources_line.count("p\\.3") == 1 and "「第2章 取組」" in sources_line  # markdown-escaped
+
+
+def test_an_ocr_passage_carries_the_badge_and_a_plain_one_does_not():
+    from dataclasses import replace
+
+    from rag.web.render import citation_html
+
+    assert "badge" in citation_html(replace(cite("本文"), ocr=True)) and ">OCR<" in citation_html(replace(cite("本文"), ocr=True))
+    assert ">OCR<" not in citation_html(cite("本文"))
