@@ -146,6 +146,30 @@ def list_sources(corpus: Path) -> Iterator[SourceFile]:
     yield from scan_corpus(corpus)[0]
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text saved without a byte-order mark: every character decodes and the result is
+    text (letters, kana, kanji, punctuation, line breaks), not a binary file read as pairs."""
+    if len(data) % 2:
+        return None
+    best: tuple[float, str] | None = None
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if not text.strip() or "\x00" in text:
+            continue
+        # the right byte order gives ASCII, kana, common kanji and Japanese punctuation; the wrong one
+        # turns ASCII into rare CJK (0x0035 -> U+3500)
+        common = sum(
+            ch.isascii() or "\u3000" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in text
+        )
+        share = common / len(text)
+        if share > 0.9 and (best is None or share > best[0]):
+            best = (share, text)
+    return best[1] if best else None
+
+
 def _decode_text(data: bytes, doc_id: str) -> str:
     if not data.strip():
         raise IngestError(doc_id, "the file is empty")
@@ -155,6 +179,9 @@ def _decode_text(data: bytes, doc_id: str) -> str:
         except UnicodeDecodeError as e:
             raise IngestError(doc_id, "UTF-16 text that cannot be decoded") from e
     if b"\x00" in data[:8192]:
+        bom_less = _utf16_without_bom(data)
+        if bom_less is not None:
+            return bom_less
         raise IngestError(doc_id, "looks like a binary file, not text")
     for enc in _TEXT_ENCODINGS:
         try:

@@ -141,3 +141,18 @@ def test_a_huge_text_file_is_refused_with_a_reason(tmp_path, monkeypatch):
     (tmp_path / "big.txt").write_text("大きな文書の行です。\n" * 200, encoding="utf-8")
     with pytest.raises(IngestError, match="split it"):
         read(tmp_path / "big.txt")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_text(tmp_path, encoding):
+    text = "高知県の計画。目標は令和7年度に500件。\nKPI: 1,800 cases\n"
+    (tmp_path / "a.txt").write_bytes(text.encode(encoding))
+    assert read(tmp_path / "a.txt").pages[0].text == text
+    (tmp_path / "ascii.txt").write_bytes("plan 2024 target 100%\n".encode(encoding))  # no kana to tell the order by
+    assert read(tmp_path / "ascii.txt").pages[0].text == "plan 2024 target 100%\n"
+
+
+def test_a_binary_file_named_txt_is_still_refused(tmp_path):
+    (tmp_path / "b.txt").write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(IngestError, match="binary"):
+        read(tmp_path / "b.txt")
