@@ -66,6 +66,7 @@ def _rag(args: argparse.Namespace):
 
 def cmd_model(args: argparse.Namespace) -> int:
     from rag.e5convert import build_e5_folder
+    from rag.embed import OPENVINO_CACHE, load_embedder
     from rag.runtime_export import export_is_current, export_openvino, openvino_model
     from rag.translate import LEXICON_FILE, build_lexicon
 
@@ -89,6 +90,11 @@ def cmd_model(args: argparse.Namespace) -> int:
         print(f"exporting it to OpenVINO into {openvino_model(target).parent} …", file=sys.stderr)
         export_openvino(target)
         print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    cache = target / OPENVINO_CACHE if (target / "openvino").is_dir() else None
+    if cache is not None and not any(cache.glob("*.blob")):
+        # compile once here, so the first processes that load the model (an app and a CLI at the same
+        # time) read the compiled cache instead of writing it together (seen: a segfault in one of them)
+        load_embedder(settings.model, settings.models_dir, "openvino").embed_queries(["warm"])
     return 0
 
 
