@@ -430,16 +430,21 @@ def sentence_vectors(
             vectors[i] = hit
         else:
             todo.append(i)
-    todo.sort(key=lambda i: len(texts[i]))
+    # a sentence two overlapping chunks share is embedded once
+    rows_of: dict[str, list[int]] = {}
+    for i in todo:
+        rows_of.setdefault(texts[i], []).append(i)
+    unique = sorted(rows_of, key=len)
     batch = 128
-    for start in range(0, len(todo), batch):
+    for start in range(0, len(unique), batch):
         if progress:
-            progress("sentences", start, len(todo))
-        idx = todo[start : start + batch]
-        vectors[idx] = embedder.embed_passages([texts[i] for i in idx]).astype(np.float16)
+            progress("sentences", start, len(unique))
+        part = unique[start : start + batch]
+        for text, vec in zip(part, embedder.embed_passages(part).astype(np.float16), strict=True):
+            vectors[rows_of[text]] = vec
     if progress:
-        progress("sentences", len(todo), len(todo))
-    return np.array(spans, dtype=np.int32).reshape(-1, 3), vectors, len(todo)
+        progress("sentences", len(unique), len(unique))
+    return np.array(spans, dtype=np.int32).reshape(-1, 3), vectors, len(unique)
 
 
 def _write_build(
