@@ -46,7 +46,7 @@ from rag.units import split_units
 
 SCHEMA_VERSION = 2
 # Bump when ingest, normalisation, chunking or fact extraction change what an index holds.
-PIPELINE_VERSION = 7  # 6: chunk overlap, facts once per chunk, prefecture from a title; 7: OCR
+PIPELINE_VERSION = 8  # 6: chunk overlap, facts once per chunk, prefecture from a title; 7, 8: OCR
 KEEP_BUILDS = 2
 
 

@@ -114,7 +114,7 @@ def read_pdf_page(path, number: int) -> str:
     return as_text(read_image(image))
 
 
-FIGURE_SHARE = 0.15  # a raster image covering this share of a page is read for the words in it
+FIGURE_SHARE = 0.08  # a raster image covering this share of a page is read for the words in it (docs/ocr.md)
 
 
 def figure_pages(path, numbers: list[int]) -> dict[int, list[tuple[float, float, float, float]]]:
