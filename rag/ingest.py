@@ -8,7 +8,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -342,6 +342,9 @@ class OcrOptions:
         if self.mode not in OCR_MODES:
             raise OcrError(f"OCR mode must be one of {', '.join(OCR_MODES)}, got {self.mode!r}")
 
+    def timed(self) -> AbstractContextManager:
+        return self.watch.stage("ocr") if self.watch else nullcontext()
+
 
 def _ocr_pages(path: Path, numbers: list[int], ocr: OcrOptions) -> tuple[dict[int, str], list[str]]:
     """The text OCR reads on each page in `numbers`; a page that fails is reported and skipped."""
@@ -353,7 +356,7 @@ def _ocr_pages(path: Path, numbers: list[int], ocr: OcrOptions) -> tuple[dict[in
     failed: list[str] = []
     for k, n in enumerate(numbers, start=1):
         try:
-            with ocr.watch.stage("ocr") if ocr.watch else nullcontext():
+            with ocr.timed():
                 text = read_pdf_page(path, n)
         except Exception as e:  # one page's failure never loses the others
             failed.append(f"OCR failed on page {n} ({e.__class__.__name__})")
@@ -368,16 +371,18 @@ def _ocr_pages(path: Path, numbers: list[int], ocr: OcrOptions) -> tuple[dict[in
 def _ocr_figures(path: Path, numbers: list[int], texts: dict[int, str], ocr: OcrOptions) -> list[tuple[int, str]]:
     """(page, text) for the words OCR reads in large raster figures of pages that have a text
     layer, when the text layer does not already hold them."""
-    if not numbers or not ocr_available():
+    if not numbers:
         return []
     try:
         found = figure_pages(path, numbers)
     except Exception:  # figures are a bonus; the text layer is the document
         return []
+    if not found or not ocr_available():  # the engine is loaded only for a document that has figures
+        return []
     out: list[tuple[int, str]] = []
     for k, (n, boxes) in enumerate(sorted(found.items()), start=1):
         try:
-            with ocr.watch.stage("ocr") if ocr.watch else nullcontext():
+            with ocr.timed():
                 read = read_pdf_figures(path, n, boxes)
         except Exception:
             read = []
