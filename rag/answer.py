@@ -672,7 +672,8 @@ class ExtractiveAnswerer:
         note_unpinned: bool,
         lead: Sentence | None = None,
     ) -> Answer:
-        """The best sentence read in its place (with the three after it, in document order), then up to two more sentences from elsewhere that the question also
+        """The best sentence read in its place (with the three after it, in document order),
+        then up to two more sentences from elsewhere that the question also
         matches, each cited. The window and the extra sentences were chosen on
         allganize-dev (see docs/reader.md), never on eval/qa.jsonl."""
         best = lead or next((s for s in sentences if not is_heading_like(s.text)), sentences[0])
