@@ -24,7 +24,17 @@ from pathlib import Path
 import numpy as np
 
 from rag.embed import Embedder
-from rag.index import MIN_UNIT_CHARS, DocRecord, Index, bm25_tokens, build_index, make_dense, passage_text
+from rag.index import (
+    MIN_UNIT_CHARS,
+    BM25Params,
+    DocRecord,
+    Index,
+    bigram_tokens,
+    bm25_tokens,
+    build_index,
+    make_dense,
+    passage_text,
+)
 from rag.jsquad import DEFAULT_DATA, _passage_vectors, _read_jsonl
 from rag.normalize import normalize_for_matching
 from rag.pipeline import Rag
@@ -161,6 +171,7 @@ class BenchBase:
     unit_spans: list[np.ndarray]  # per chunk: [n, 2] sentence spans
     unit_vectors: list[np.ndarray]  # per chunk: [n, dim]
     questions: list[str]
+    bigrams: list[list[str]]  # per chunk: the character-bigram BM25's tokens
 
 
 def bench_base(embedder: Embedder, bundled: Index | None, limit: int | None = None) -> BenchBase:
@@ -198,7 +209,8 @@ def bench_base(embedder: Embedder, bundled: Index | None, limit: int | None = No
             questions = [q for pair in zip(questions, plan_questions, strict=False) for q in pair] + questions[
                 len(plan_questions) :
             ]
-    return BenchBase(chunks, records, vectors, tokens, spans, unit_vecs, questions)
+    bigrams = [bigram_tokens(c, records[c.doc_id]) for c in chunks]
+    return BenchBase(chunks, records, vectors, tokens, spans, unit_vecs, questions, bigrams)
 
 
 def scaled_index(embedder: Embedder, size: int, base: BenchBase, random_vectors: bool) -> Index:
@@ -221,8 +233,11 @@ def scaled_index(embedder: Embedder, size: int, base: BenchBase, random_vectors:
             rng.standard_normal((size, embedder.dim)).astype(np.float32) * 0.01 * (np.array(reps) != np.arange(size))[:, None]
         )
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    bm25 = bm25s.BM25()
+    params = BM25Params()
+    bm25 = bm25s.BM25(k1=params.k1, b=params.b)
     bm25.index([base.tokens[j] for j in reps], show_progress=False)
+    chars = bm25s.BM25(k1=params.k1, b=params.b)
+    chars.index([base.bigrams[j] for j in reps], show_progress=False)
     units = np.concatenate(
         [
             np.concatenate([np.full((len(base.unit_spans[j]), 1), i, np.int32), base.unit_spans[j]], axis=1)
@@ -241,6 +256,7 @@ def scaled_index(embedder: Embedder, size: int, base: BenchBase, random_vectors:
         document_facts(chunks, records),
         units,
         unit_vectors,
+        chars,
     )
 
 

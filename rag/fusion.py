@@ -25,6 +25,7 @@ class Fusion:
     japanese: str = "convex"
     english: str = "rrf"
     bm25_share: float = 0.2  # convex: weight of BM25 / best BM25 next to the dense cosine (fitted)
+    bigram_share: float = 0.0  # convex: weight of the character-bigram BM25 / its best (fitted)
     rrf_k: int = 60
     dense_weight: float = 1.0  # rrf weights
     bm25_weight: float = 1.0
@@ -35,8 +36,8 @@ class Fusion:
                 raise ValueError(f"fusion must be one of {METHODS}, got {name!r}")
         if self.rrf_k <= 0:
             raise ValueError(f"rrf_k must be positive, got {self.rrf_k}")
-        if self.bm25_share < 0:
-            raise ValueError(f"bm25_share must not be negative, got {self.bm25_share}")
+        if self.bm25_share < 0 or self.bigram_share < 0:
+            raise ValueError(f"bm25_share and bigram_share must not be negative, got {self.bm25_share}, {self.bigram_share}")
 
     def method(self, lang: str) -> str:
         return self.english if lang == "en" else self.japanese
@@ -50,9 +51,14 @@ def rrf(ranked: list[np.ndarray], weights: list[float], k: int) -> dict[int, flo
     return scores
 
 
-def convex(dense: dict[int, float], bm25: dict[int, float], share: float) -> dict[int, float]:
-    """Dense cosine (every candidate has one) plus `share` × BM25 relative to the best BM25."""
-    best = max(bm25.values(), default=0.0)
-    if best <= 0:
-        return dict(dense)
-    return {i: d + share * bm25.get(i, 0.0) / best for i, d in dense.items()}
+def convex(dense: dict[int, float], *lexical: tuple[dict[int, float], float]) -> dict[int, float]:
+    """Dense cosine (every candidate has one) plus, for each lexical ranking, its share × its
+    score relative to its best score for the question."""
+    fused = dict(dense)
+    for scores, share in lexical:
+        best = max(scores.values(), default=0.0)
+        if best <= 0 or share <= 0:
+            continue
+        for i in fused:
+            fused[i] += share * scores.get(i, 0.0) / best
+    return fused

@@ -9,7 +9,8 @@ folder and swapped in atomically.
                             units.npy       int32 [n_sentences, 3]: chunk row, start, end of each sentence
                             unit_vectors.npy float16 [n_sentences, dim] (zeros for sentences too short to embed)
                             dense.faiss     FAISS inner-product index over vectors
-                            bm25/           bm25s files (npy + json)
+                            bm25/           bm25s files (npy + json) over fugashi words
+                            bm25_chars/     bm25s files over character bigrams (rag.tokenize.char_bigrams)
 
 Unchanged documents keep their chunks and vectors; only new or changed text is embedded.
 """
@@ -40,7 +41,7 @@ from rag.facts import Fact, extract_facts
 from rag.ingest import IngestFailure, OcrOptions, document_hash, load_metadata, read_document, scan_corpus
 from rag.prefectures import ENGLISH
 from rag.stopwatch import Stopwatch
-from rag.tokenize import tokenize
+from rag.tokenize import char_bigrams, tokenize
 from rag.types import Chunk, Document, DocumentMeta
 from rag.units import split_units
 
@@ -103,13 +104,21 @@ def passage_text(chunk: Chunk, record: DocRecord) -> str:
     return f"{head}\n{chunk.search_text}" if head else chunk.search_text
 
 
+def _head(chunk: Chunk, record: DocRecord) -> str:
+    return " ".join(x for x in (record.prefecture, record.title, chunk.heading) if x)
+
+
 def bm25_tokens(chunk: Chunk, record: DocRecord) -> list[str]:
     tokens = tokenize(chunk.search_text)
-    tokens += tokenize(" ".join(x for x in (record.prefecture, record.title, chunk.heading) if x))
+    tokens += tokenize(_head(chunk, record))
     if record.prefecture:
         tokens.append(ENGLISH[record.prefecture].lower())
     tokens += [year_token(y) for y in chunk.years]
     return tokens
+
+
+def bigram_tokens(chunk: Chunk, record: DocRecord) -> list[str]:
+    return char_bigrams(chunk.search_text) + char_bigrams(_head(chunk, record))
 
 
 def _text_key(text: str) -> str:
@@ -128,6 +137,7 @@ class Index:
     facts: list[Fact] = field(default_factory=list)
     units: np.ndarray | None = None  # [n_sentences, 3] chunk row, start, end (None: built before sentences had vectors)
     unit_vectors: np.ndarray | None = None
+    chars: object | None = None  # bm25s.BM25 over character bigrams (None: built before it existed)
 
     @property
     def prefectures(self) -> list[str]:
@@ -212,6 +222,11 @@ def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
         bm25 = bm25s.BM25.load(str(path / "bm25"), load_corpus=False, show_progress=False) if chunks else None
     if bm25 is not None:
         _expect(path, "bm25", int(bm25.scores["num_docs"]) == len(chunks), f"{bm25.scores['num_docs']} documents")
+    chars = None
+    if chunks and (path / "bm25_chars").exists():
+        with _reading(path, "bm25_chars"):
+            chars = bm25s.BM25.load(str(path / "bm25_chars"), load_corpus=False, show_progress=False, mmap=True)
+        _expect(path, "bm25_chars", int(chars.scores["num_docs"]) == len(chunks), f"{chars.scores['num_docs']} documents")
     with _reading(path, "facts.jsonl"), (path / "facts.jsonl").open(encoding="utf-8") as f:
         facts = [Fact.from_dict(json.loads(line)) for line in f if line.strip()]
     units = unit_vectors = None
@@ -222,7 +237,7 @@ def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
             unit_vectors = np.load(path / "unit_vectors.npy", allow_pickle=False, mmap_mode="r")
         ok = units.ndim == 2 and units.shape[1:] == (3,) and len(units) == len(unit_vectors) and unit_vectors.shape[1:] == (dim,)
         _expect(path, "units.npy", ok and (not len(units) or units[:, 0].max() < len(chunks)), "does not match unit_vectors.npy")
-    return Index(path, manifest, documents, chunks, vectors, dense, bm25, facts, units, unit_vectors)
+    return Index(path, manifest, documents, chunks, vectors, dense, bm25, facts, units, unit_vectors, chars)
 
 
 INDEX_FILES = ("documents.json", "chunks.jsonl", "vectors.npy", "dense.faiss", "facts.jsonl", "units.npy", "unit_vectors.npy")
@@ -361,6 +376,17 @@ def make_bm25(chunks: list[Chunk], records: dict[str, DocRecord], params: BM25Pa
     return retriever
 
 
+def make_bigram_bm25(chunks: list[Chunk], records: dict[str, DocRecord], params: BM25Params | None = None):
+    import bm25s
+
+    if not chunks:
+        return None
+    params = params or BM25Params()
+    retriever = bm25s.BM25(k1=params.k1, b=params.b)
+    retriever.index([bigram_tokens(c, records[c.doc_id]) for c in chunks], show_progress=False)
+    return retriever
+
+
 def in_memory_index(
     records: list[DocRecord],
     chunks: list[Chunk],
@@ -384,6 +410,7 @@ def in_memory_index(
         facts,
         spans,
         unit_vectors,
+        make_bigram_bm25(chunks, by_id),
     )
 
 
@@ -481,6 +508,10 @@ def _write_build(
         bm25 = make_bm25(chunks, {r.doc_id: r for r in records}, bm25_params)
         if bm25 is not None:
             bm25.save(str(target / "bm25"), show_progress=False)
+    with watch.stage("bm25 (character bigrams)"):
+        chars = make_bigram_bm25(chunks, {r.doc_id: r for r in records}, bm25_params)
+        if chars is not None:
+            chars.save(str(target / "bm25_chars"), show_progress=False)
     manifest = {**manifest, "files": _file_records(target)}
     (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -629,6 +660,7 @@ def build_index(
             and not report.changed
             and not rebuild
             and old.units is not None
+            and (old.chars is not None or not old.chunks)
             and [asdict(f) for f in report.failed] == old.manifest.get("failures")
         ):
             return _finish(report, started, all_chunks, 0, old.path, watch=watch)

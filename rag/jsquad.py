@@ -103,7 +103,7 @@ def run_benchmark(
     qrels = {q["id"]: {q["passage_id"]: 1} for q in queries}
     evaluator = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank", "success.1,5,10"})
     metrics = {}
-    for mode in ("hybrid", "bm25", "dense"):
+    for mode in ("hybrid", "bm25", "bigram", "dense"):
         per_q = evaluator.evaluate(runs[mode]).values()
         n = max(len(per_q), 1)
         metrics[mode] = {
@@ -116,7 +116,7 @@ def run_benchmark(
         len(chunks),
         len(queries),
         embedder.model_id,
-        {"fusion": f"{fusion.japanese} (bm25_share {fusion.bm25_share})"},
+        {"fusion": f"{fusion.japanese} (bm25_share {fusion.bm25_share}, bigram_share {fusion.bigram_share})"},
         metrics,
         time.perf_counter() - started,
     )

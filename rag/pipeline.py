@@ -12,7 +12,6 @@ import numpy as np
 
 from rag.answer import Answerer
 from rag.catalog import Catalog
-from rag.chunk import ChunkSettings
 from rag.embed import Embedder, load_embedder
 from rag.generator import make_answerer
 from rag.index import BM25Params, BuildReport, Index, ProgressFn, build_index, load_index
@@ -119,7 +118,7 @@ class Rag:
             self.settings.corpus,
             self.settings.index,
             self.embedder,
-            ChunkSettings(max_chars=self.settings.chunk_chars, overlap_chars=self.settings.chunk_overlap),
+            self.settings.chunking(),
             rebuild=rebuild,
             progress=progress,
             bm25_params=BM25Params(self.settings.bm25_k1, self.settings.bm25_b),

@@ -18,7 +18,7 @@ from rag.eras import expand_years, year_mentions, year_token
 from rag.errors import QueryError
 from rag.glossary import glossary_terms, is_english
 from rag.prefectures import ENGLISH, mentioned_in_question
-from rag.tokenize import content_compounds, tokenize
+from rag.tokenize import char_bigrams, content_compounds, tokenize
 from rag.translate import Lexicon, english_words
 from rag.vocab import GENERIC, Expect, Measure, expect_of, measure_of
 
@@ -70,6 +70,7 @@ class Query:
     topic: tuple[str, ...] = ()  # content words, in the documents' language
     concepts: tuple[Concept, ...] = ()  # the topic grouped by what the question said
     tokens: tuple[str, ...] = ()  # BM25 tokens
+    bigrams: tuple[str, ...] = ()  # the character-bigram BM25's tokens (Japanese questions)
     dense_text: str = ""  # what the dense retriever embeds
     ja_terms: tuple[str, ...] = ()  # Japanese terms found for an English question
     scope: Scope = field(default_factory=Scope)
@@ -200,6 +201,7 @@ def _read(question: str, reader: Reader | None) -> Query:
         topic=topic,
         concepts=tuple(concepts),
         tokens=tuple(tokens),
+        bigrams=tuple(char_bigrams(norm)) if lang == "ja" else (),
         dense_text=dense_text,
         ja_terms=ja_terms,
     )
@@ -224,6 +226,7 @@ def _leans_on(query: Query, previous: Query) -> Query:
         concepts=previous.concepts
         + tuple(c for c in query.concepts if c not in previous.concepts and c.word not in ("その", "それ")),
         tokens=query.tokens + tuple(t for t in previous.tokens if t not in query.tokens),
+        bigrams=query.bigrams + previous.bigrams,
         dense_text=f"{previous.dense_text} {query.dense_text}",
         ja_terms=tuple(dict.fromkeys(previous.ja_terms + query.ja_terms)),
         followup=True,

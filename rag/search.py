@@ -16,7 +16,7 @@ from rag.prefectures import canonical
 from rag.query import Query, Scope, understand
 from rag.types import Hit
 
-MODES = ("hybrid", "dense", "bm25")
+MODES = ("hybrid", "dense", "bm25", "bigram")
 
 
 class Searcher:
@@ -65,9 +65,13 @@ class Searcher:
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 
-    def bm25_ranking(self, query: Query, mask: np.ndarray | None, depth: int) -> tuple[np.ndarray, np.ndarray]:
-        bm25 = self.index.bm25
-        ids = [t for t in query.tokens if t in bm25.vocab_dict]
+    def bm25_ranking(
+        self, query: Query, mask: np.ndarray | None, depth: int, bigrams: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        bm25 = self.index.chars if bigrams else self.index.bm25
+        if bm25 is None:
+            return np.array([], dtype=np.int64), np.array([], dtype=np.float32)
+        ids = [t for t in (query.bigrams if bigrams else query.tokens) if t in bm25.vocab_dict]
         if not ids:
             return np.array([], dtype=np.int64), np.array([], dtype=np.float32)
         scores = bm25.get_scores(ids)
@@ -90,10 +94,13 @@ class Searcher:
         empty = (np.array([], np.int64), np.array([], np.float32))
         need_dense = any(m in ("hybrid", "dense") for m in modes)
         need_bm25 = any(m in ("hybrid", "bm25") for m in modes)
+        convex_hybrid = "hybrid" in modes and self.fusion.method(query.lang) == "convex"
+        need_bigram = "bigram" in modes or (convex_hybrid and self.fusion.bigram_share > 0)
         if need_dense and query_vector is None:
             query_vector = self.query_vector(query)
         dense_ids, dense_scores = self.dense_ranking(query, mask, depth, query_vector) if need_dense else empty
         bm25_ids, bm25_scores = self.bm25_ranking(query, mask, depth) if need_bm25 else empty
+        bigram_ids, bigram_scores = self.bm25_ranking(query, mask, depth, bigrams=True) if need_bigram else empty
         dense_rank = {int(i): r + 1 for r, i in enumerate(dense_ids)}
         bm25_rank = {int(i): r + 1 for r, i in enumerate(bm25_ids)}
         out = {}
@@ -102,15 +109,17 @@ class Searcher:
                 fused = {int(i): float(s) for i, s in zip(dense_ids, dense_scores, strict=True)}
             elif mode == "bm25":
                 fused = {int(i): float(s) for i, s in zip(bm25_ids, bm25_scores, strict=True)}
-            elif self.fusion.method(query.lang) == "convex":
+            elif mode == "bigram":
+                fused = {int(i): float(s) for i, s in zip(bigram_ids, bigram_scores, strict=True)}
+            elif convex_hybrid:
                 qv = query_vector if query_vector is not None else self.embedder.embed_queries([query.dense_text])[0]
-                candidates = np.union1d(dense_ids, bm25_ids).astype(np.int64)
-                # every candidate gets its exact dense score, also those only BM25 found
+                candidates = np.union1d(np.union1d(dense_ids, bm25_ids), bigram_ids).astype(np.int64)
+                # every candidate gets its exact dense score, also those only a lexical ranking found
                 cosine = self.index.vectors[candidates] @ np.asarray(qv, dtype=np.float32) if len(candidates) else []
                 fused = convex(
                     {int(i): float(c) for i, c in zip(candidates, cosine, strict=True)},
-                    {int(i): float(s) for i, s in zip(bm25_ids, bm25_scores, strict=True)},
-                    self.fusion.bm25_share,
+                    ({int(i): float(s) for i, s in zip(bm25_ids, bm25_scores, strict=True)}, self.fusion.bm25_share),
+                    ({int(i): float(s) for i, s in zip(bigram_ids, bigram_scores, strict=True)}, self.fusion.bigram_share),
                 )
             else:
                 f = self.fusion

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from rag.chunk import ChunkSettings
 from rag.errors import RagError
 from rag.fusion import Fusion
 
@@ -44,6 +45,7 @@ class Settings:
     fusion_ja: str = "convex"
     fusion_en: str = "rrf"
     bm25_share: float = 0.2
+    bigram_share: float = 0.0
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
@@ -59,9 +61,32 @@ class Settings:
 
     def fusion(self) -> Fusion:
         try:
-            return Fusion(self.fusion_ja, self.fusion_en, self.bm25_share, self.rrf_k, self.dense_weight, self.bm25_weight)
+            return Fusion(
+                self.fusion_ja,
+                self.fusion_en,
+                self.bm25_share,
+                self.bigram_share,
+                self.rrf_k,
+                self.dense_weight,
+                self.bm25_weight,
+            )
         except ValueError as e:
             raise RagError(f"bad fusion setting: {e}") from e
+
+    def chunking(self) -> ChunkSettings:
+        """The chunker's settings, checked here so a bad value is one line naming the setting."""
+        if self.chunk_chars < 50:
+            raise RagError(f"setting 'chunk_chars' must be at least 50, got {self.chunk_chars}")
+        if not 0 <= self.chunk_overlap < self.chunk_chars:
+            raise RagError(
+                f"setting 'chunk_overlap' must be from 0 to below chunk_chars ({self.chunk_chars}), got {self.chunk_overlap}"
+            )
+        return ChunkSettings(
+            max_chars=self.chunk_chars,
+            min_chars=min(ChunkSettings.min_chars, self.chunk_chars // 2),
+            table_max_chars=max(ChunkSettings.table_max_chars, self.chunk_chars),
+            overlap_chars=self.chunk_overlap,
+        )
 
     def with_overrides(self, **values: Any) -> Settings:
         known = {f.name: f for f in fields(self)}

@@ -110,3 +110,16 @@ def content_compounds(text: str) -> list[tuple[str, ...]]:
     if run:
         out.append(tuple(run))
     return out
+
+
+_RUN = re.compile(r"[^\W_]+")
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Overlapping character pairs within each run of letters, digits, kana and kanji, for the
+    second BM25 (words the dictionary splits or joins differently still share pairs); a run of
+    one character (県, a bare digit) stays as it is."""
+    out: list[str] = []
+    for run in _RUN.findall(_prepare(text)):
+        out += [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+    return out

@@ -192,3 +192,23 @@ def test_usage_errors_exit_1_not_2(argv, capsys):
     with pytest.raises(SystemExit) as e:
         main(argv)
     assert e.value.code == 1 and ": error:" in capsys.readouterr().err
+
+
+def test_top_k_from_rag_toml_sets_how_many_passages_search_shows(indexed, capsys, monkeypatch):
+    monkeypatch.chdir(indexed)
+    (indexed / "rag.toml").write_text("top_k = 2\n", encoding="utf-8")
+    code, out, _ = run(capsys, "search", "計画", "--json")
+    assert code == 0 and len(json.loads(out)["hits"]) == 2
+    code, out, _ = run(capsys, "search", "計画", "-k", "1", "--json")  # the flag still wins
+    assert len(json.loads(out)["hits"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [("chunk_chars = -5", "chunk_chars"), ("chunk_chars = 10", "chunk_chars"), ("chunk_overlap = 400", "chunk_overlap")],
+)
+def test_bad_chunk_setting_is_one_line_naming_it(indexed, capsys, monkeypatch, toml, named):
+    monkeypatch.chdir(indexed)
+    (indexed / "rag.toml").write_text(toml + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "index")
+    assert code == 1 and err.count("\n") == 1 and named in err and "Traceback" not in err

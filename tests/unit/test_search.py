@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from rag.errors import QueryError
@@ -76,3 +78,39 @@ def test_understand_collects_years_and_prefectures():
     q = understand("Tokushima FY2022 電子決裁")
     assert q.years == (2022,) and q.prefectures == ("徳島県",)
     assert "fy2022" in q.tokens and "令和4年度" in q.dense_text
+
+
+def test_bigram_mode_matches_words_the_dictionary_splits_differently(searcher):
+    # 子決 exists only as a character pair inside 電子決裁: word BM25 has no such token
+    assert searcher.search("子決", k=3, mode="bm25") == []
+    hits = searcher.search("子決", k=3, mode="bigram")
+    assert hits and "電子決裁" in hits[0].chunk.text
+
+
+def test_bigram_share_moves_the_hybrid_ranking(small_corpus, tmp_path, fake_embedder):
+    from rag.fusion import Fusion
+
+    build_index(small_corpus, tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index", fake_embedder)
+    query = understand("子決")
+    without = Searcher(index, fake_embedder, Fusion(bm25_share=0.0, bigram_share=0.0)).search(query, k=len(index.chunks))
+    with_pairs = Searcher(index, fake_embedder, Fusion(bm25_share=0.0, bigram_share=5.0)).search(query, k=len(index.chunks))
+    assert "電子決裁" in with_pairs[0].chunk.text
+    assert [h.chunk.chunk_id for h in without] != [h.chunk.chunk_id for h in with_pairs]
+
+
+def test_an_index_built_before_bigrams_still_searches_and_a_plain_build_adds_them(small_corpus, tmp_path, fake_embedder):
+    import shutil
+
+    build_index(small_corpus, tmp_path / "index", fake_embedder)
+    current = (tmp_path / "index" / "current").resolve()
+    shutil.rmtree(current / "bm25_chars")
+    manifest = json.loads((current / "manifest.json").read_text())
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith("bm25_chars/")}
+    (current / "manifest.json").write_text(json.dumps(manifest))
+    old = load_index(tmp_path / "index", fake_embedder)
+    assert old.chars is None
+    assert Searcher(old, fake_embedder).search(understand("電子決裁 目標"), k=3)
+    assert Searcher(old, fake_embedder).search(understand("子決"), k=3, mode="bigram") == []
+    report = build_index(small_corpus, tmp_path / "index", fake_embedder)
+    assert report.embedded == 0 and load_index(tmp_path / "index", fake_embedder).chars is not None

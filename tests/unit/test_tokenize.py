@@ -1,6 +1,6 @@
 import pytest
 
-from rag.tokenize import tokenize
+from rag.tokenize import char_bigrams, tokenize
 
 CASES = [
     ("徳島県の電子決裁", ["徳島", "県", "電子", "決裁"]),  # one-character noun 県 kept
@@ -21,3 +21,16 @@ def test_tokenize(text, expected):
 
 def test_bare_number_is_a_token():
     assert "7" in tokenize("市町村数は 7 です")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("電子決裁", ["電子", "子決", "決裁"]),
+        ("県、７", ["県", "7"]),  # a one-character run stays whole; punctuation splits runs
+        ("ＤＸ推進", ["dx", "x推", "推進"]),  # NFKC, lower case
+        ("。、！", []),
+    ],
+)
+def test_char_bigrams(text, expected):
+    assert char_bigrams(text) == expected
