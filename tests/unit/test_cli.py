@@ -210,5 +210,5 @@ def test_top_k_from_rag_toml_sets_how_many_passages_search_shows(indexed, capsys
 def test_bad_chunk_setting_is_one_line_naming_it(indexed, capsys, monkeypatch, toml, named):
     monkeypatch.chdir(indexed)
     (indexed / "rag.toml").write_text(toml + "\n", encoding="utf-8")
-    code, out, err = run(capsys, "index")
+    code, _, err = run(capsys, "index")
     assert code == 1 and err.count("\n") == 1 and named in err and "Traceback" not in err
