@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.bm25 import SavedBM25
 from rag.chunk import ChunkSettings, chunk_document
 from rag.embed import Embedder
 from rag.eras import year_token, years_in
@@ -133,11 +134,11 @@ class Index:
     chunks: list[Chunk]
     vectors: np.ndarray
     dense: object  # faiss.Index
-    bm25: object  # bm25s.BM25
+    bm25: object  # rag.bm25.SavedBM25 when loaded, bm25s.BM25 when built in memory (same get_scores)
     facts: list[Fact] = field(default_factory=list)
     units: np.ndarray | None = None  # [n_sentences, 3] chunk row, start, end (None: built before sentences had vectors)
     unit_vectors: np.ndarray | None = None
-    chars: object | None = None  # bm25s.BM25 over character bigrams (None: built before it existed)
+    chars: object | None = None  # the same over character bigrams (None: built before it existed)
 
     @property
     def prefectures(self) -> list[str]:
@@ -178,7 +179,6 @@ def _short(fingerprint: str) -> str:
 
 def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
     """Load an index, checking its schema and that it was built with `embedder`'s model."""
-    import bm25s
     import faiss
 
     path = _resolve(index_dir)
@@ -219,13 +219,13 @@ def load_index(index_dir: Path, embedder: Embedder | None = None) -> Index:
         dense = faiss.read_index(str(path / "dense.faiss"))
     _expect(path, "dense.faiss", dense.ntotal == len(chunks) and dense.d == dim, f"{dense.ntotal} vectors of dim {dense.d}")
     with _reading(path, "bm25"):
-        bm25 = bm25s.BM25.load(str(path / "bm25"), load_corpus=False, show_progress=False) if chunks else None
+        bm25 = SavedBM25(path / "bm25") if chunks else None
     if bm25 is not None:
         _expect(path, "bm25", int(bm25.scores["num_docs"]) == len(chunks), f"{bm25.scores['num_docs']} documents")
     chars = None
     if chunks and (path / "bm25_chars").exists():
         with _reading(path, "bm25_chars"):
-            chars = bm25s.BM25.load(str(path / "bm25_chars"), load_corpus=False, show_progress=False, mmap=True)
+            chars = SavedBM25(path / "bm25_chars")
         _expect(path, "bm25_chars", int(chars.scores["num_docs"]) == len(chunks), f"{chars.scores['num_docs']} documents")
     with _reading(path, "facts.jsonl"), (path / "facts.jsonl").open(encoding="utf-8") as f:
         facts = [Fact.from_dict(json.loads(line)) for line in f if line.strip()]

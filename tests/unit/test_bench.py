@@ -4,7 +4,7 @@ import numpy as np
 
 from rag.bench import BenchBase, BenchResult, _latencies, scaled_index
 from rag.embed import FakeEmbedder
-from rag.index import DocRecord, bm25_tokens
+from rag.index import DocRecord, bigram_tokens, bm25_tokens
 from rag.pipeline import Rag
 from rag.settings import Settings
 from rag.types import Chunk, DocumentMeta
@@ -26,12 +26,14 @@ def test_scaled_index_repeats_real_text_with_facts_and_sentences():
         spans,
         [emb.embed_passages([t[s:e] for s, e in sp]).astype(np.float16) for t, sp in zip(texts, spans, strict=True)],
         ["テレワーク", "2022年度の電子化率の目標は？"],
+        [bigram_tokens(c, records[c.doc_id]) for c in base],
     )
     index = scaled_index(emb, 2500, bb, random_vectors=False)
     assert len(index.chunks) == 2500 and index.vectors.shape == (2500, emb.dim)
     assert len(index.facts) >= 2500 // 3 and index.units is not None and len(index.units) == len(index.unit_vectors)
     rag = Rag.over(Settings(models_dir=MODELS), index, emb)
     assert {h.chunk.text for h in rag.search("テレワーク", 3)} == {"三重県のテレワーク"}
+    assert index.chars is not None and rag.search("テレワーク", 3, mode="bigram")[0].chunk.text == "三重県のテレワーク"
     assert rag.ask("2022年度の電子化率の目標は？").short_answer == "100%"  # the timed path reads facts
     assert set(_latencies(rag, bb.questions)) == {"search", "ask", "bm25", "dense"}
 

@@ -126,3 +126,22 @@ def test_old_builds_are_pruned(small_corpus, tmp_path, fake_embedder):
         (small_corpus / f"extra{i}.txt").write_text(f"追加{i}", encoding="utf-8")
         build_index(small_corpus, tmp_path / "index", fake_embedder)
     assert len(list((tmp_path / "index" / "builds").iterdir())) == 2
+
+
+@pytest.mark.parametrize("folder", ["bm25", "bm25_chars"])
+def test_saved_bm25_scores_as_bm25s_does(small_corpus, tmp_path, fake_embedder, folder):
+    import bm25s
+
+    from rag.bm25 import SavedBM25
+    from rag.tokenize import char_bigrams, tokenize
+
+    build_index(small_corpus, tmp_path / "index", fake_embedder)
+    path = tmp_path / "index" / "current" / folder
+    ours, theirs = SavedBM25(path), bm25s.BM25.load(str(path), show_progress=False)
+    split = char_bigrams if folder == "bm25_chars" else tokenize
+    for question in ("徳島県の電子決裁の目標", "テレワーク 実績 2021", "県 県", "存在しない語"):
+        tokens = split(question)
+        known = [t for t in tokens if t in theirs.vocab_dict]
+        expected = theirs.get_scores(known) if known else np.zeros(theirs.scores["num_docs"])
+        assert np.allclose(ours.get_scores(tokens), expected, atol=1e-5)
+    assert ours.get_scores(split("県の電子決裁")).max() > 0
