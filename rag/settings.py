@@ -44,8 +44,8 @@ class Settings:
     # the other half (docs/retrieval.md)
     fusion_ja: str = "convex"
     fusion_en: str = "rrf"
-    bm25_share: float = 0.2
-    bigram_share: float = 0.0
+    bm25_share: float = 0.1
+    bigram_share: float = 0.15
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0

@@ -37,6 +37,7 @@ STOP = frozenset(
     between among during after before within without through against up down out off again further
     once too so if while whether because since until upon
     japan japanese year years fiscal fy reiwa heisei showa prefecture prefectural
+    january february march april june july august september october november december
     target targets goal goals aim aims budget budgets budgeted actual actuals value values figure figures amount
     result results outcome outcomes achieved achievement
     looking look regarding specific specifically detail details detailed example examples particular particularly
