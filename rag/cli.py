@@ -437,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
             )
         if name == "search":
             sp.add_argument("-k", type=int, default=None, help="how many passages (default: top_k, 5)")
-            sp.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+            sp.add_argument("--mode", choices=["hybrid", "dense", "bm25", "bigram"], default="hybrid")
         sp.set_defaults(func=func)
 
     ev = sub.add_parser("eval", help="measure answers, retrieval and citations on the eval set")
