@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL := models/multilingual-e5-small/openvino/EXPORT
 LEXICON := models/jmdict-en-ja-v2.sqlite
+TOKENIZER := models/multilingual-e5-small/sentencepiece.model
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
@@ -20,25 +21,25 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-model: $(MODEL) $(LEXICON)
+model: $(MODEL) $(LEXICON) $(TOKENIZER)
 
-$(MODEL) $(LEXICON): $(STAMP)
+$(MODEL) $(LEXICON) $(TOKENIZER): $(STAMP)
 	$(PY) -m rag model build
 
-index: $(MODEL) $(LEXICON)
+index: $(MODEL) $(LEXICON) $(TOKENIZER)
 	# exit code 2: built, but some files could not be read (they are listed); the app still starts
 	$(PY) -m rag index --progress || [ $$? -eq 2 ]
 
 run: index
 	$(PY) app.py --host $(HOST) --port $(PORT)
 
-test: $(MODEL) $(LEXICON)
+test: $(MODEL) $(LEXICON) $(TOKENIZER)
 	$(PY) -m pytest -q
 
 test-unit: $(STAMP) $(LEXICON)
 	$(PY) -m pytest -q -m "not integration"
 
-test-integration: $(MODEL) $(LEXICON)
+test-integration: $(MODEL) $(LEXICON) $(TOKENIZER)
 	$(PY) -m pytest -q -m integration
 
 lint: $(STAMP)

@@ -68,6 +68,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     from rag.e5convert import build_e5_folder
     from rag.embed import OPENVINO_CACHE, load_embedder
     from rag.runtime_export import export_is_current, export_openvino, openvino_model
+    from rag.spm import SPM_FILE, write_sentencepiece
     from rag.translate import LEXICON_FILE, build_lexicon
 
     settings = _settings(args)
@@ -90,6 +91,8 @@ def cmd_model(args: argparse.Namespace) -> int:
         print(f"exporting it to OpenVINO into {openvino_model(target).parent} …", file=sys.stderr)
         export_openvino(target)
         print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    if not (target / SPM_FILE).exists() or args.force:
+        write_sentencepiece(target)  # the tokenizer the runtime loads fastest (rag.spm)
     cache = target / OPENVINO_CACHE if (target / "openvino").is_dir() else None
     if cache is not None and not any(cache.glob("*.blob")):
         # compile once here, so the first processes that load the model (an app and a CLI at the same

@@ -163,17 +163,27 @@ class SentenceTransformerEmbedder:
 
 class OpenVINOEmbedder:
     """The exported graph (encoder, mean pooling, L2 norm) on OpenVINO's CPU plugin; the tokenizer is
-    the folder's tokenizer.json. Neither torch nor transformers is imported."""
+    the folder's sentencepiece.model (rag.spm) or else its tokenizer.json. Neither torch nor
+    transformers is imported."""
 
     def __init__(self, spec: ModelSpec, batch_size: int = 8) -> None:
-        try:
-            import openvino as ov
-            from tokenizers import Tokenizer
-        except ImportError as e:  # pragma: no cover
-            raise ModelUnavailableError("openvino is not installed: run `make install` (or use backend = 'torch')") from e
+        from concurrent.futures import ThreadPoolExecutor
+
         from rag.runtime_export import openvino_model
+        from rag.spm import SPM_FILE, SentencePieceTokenizer
 
         folder = Path(spec.location)
+        spm = None
+        if (folder / SPM_FILE).exists():
+            # the tokenizer loads while OpenVINO imports and compiles (it releases the GIL): a cold
+            # `rag ask` saves a quarter of a second of its two
+            pool = ThreadPoolExecutor(1)
+            spm = pool.submit(SentencePieceTokenizer, folder / SPM_FILE, _max_length(folder))
+            pool.shutdown(wait=False)  # the worker ends after this one task
+        try:
+            import openvino as ov
+        except ImportError as e:  # pragma: no cover
+            raise ModelUnavailableError("openvino is not installed: run `make install` (or use backend = 'torch')") from e
         xml = openvino_model(folder)
         if not xml.exists():
             raise ModelUnavailableError(f"no OpenVINO export at {xml}: run `rag model build` (or use backend = 'torch')")
@@ -182,10 +192,14 @@ class OpenVINOEmbedder:
         tag = xml.parent / "EXPORT"
         self.fingerprint = f"{fingerprint_folder(spec.location)}+{tag.read_text().strip() if tag.exists() else 'openvino'}"
         self.batch_size = batch_size
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.enable_truncation(_max_length(folder))
-        self._tokenizer.no_padding()
-        self._pad = self._tokenizer.token_to_id("<pad>") or 0
+        self._spm: SentencePieceTokenizer | None = None
+        if spm is None:
+            from tokenizers import Tokenizer
+
+            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self._tokenizer.enable_truncation(_max_length(folder))
+            self._tokenizer.no_padding()
+            self._pad = self._tokenizer.token_to_id("<pad>") or 0
         core = ov.Core()
         # cache_dir: the compiled blob is reused by the next process (faster cold start)
         core.set_property({"CACHE_DIR": str(folder / OPENVINO_CACHE)})
@@ -195,6 +209,10 @@ class OpenVINOEmbedder:
             raise ModelUnavailableError(
                 f"could not load {xml} ({e.__class__.__name__}: {e}): run `rag model build --force`"
             ) from e
+        if spm is not None:
+            # the same tokens as tokenizer.json in less time and a fifth of the memory (rag.spm)
+            self._spm = spm.result()
+            self._pad = self._spm.pad
         self._requests = threading.local()
         self.dim = int(self._model.output(0).get_partial_shape()[1].get_length())
         # the first inference initialises OpenVINO's numpy bridge; done here, in one thread, because
@@ -212,19 +230,23 @@ class OpenVINOEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encoded = self._tokenizer.encode_batch([prompt + t for t in texts])
+        prompted = [prompt + t for t in texts]
+        if self._spm is not None:
+            encoded = self._spm.encode_batch(prompted)
+        else:
+            encoded = [e.ids for e in self._tokenizer.encode_batch(prompted)]
         # batches of similar length pad little; the order is restored through `out`
-        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
         bar = _bar(len(texts), progress)
         req = self._request()
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
-            width = max(len(encoded[i].ids) for i in rows)
+            width = max(len(encoded[i]) for i in rows)
             ids = np.full((len(rows), width), self._pad, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
-                n = len(encoded[i].ids)
-                ids[r, :n] = encoded[i].ids
+                n = len(encoded[i])
+                ids[r, :n] = encoded[i]
                 mask[r, :n] = 1
             out[rows] = req.infer({"input_ids": ids, "attention_mask": mask})[0]
             if bar is not None:

