@@ -55,6 +55,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         index=getattr(args, "index", None),
         model=getattr(args, "model", None),
         ocr=getattr(args, "ocr", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
     )
 
 
@@ -98,6 +100,28 @@ def cmd_model(args: argparse.Namespace) -> int:
         # compile once here, so the first processes that load the model (an app and a CLI at the same
         # time) read the compiled cache instead of writing it together (seen: a segfault in one of them)
         load_embedder(settings.model, settings.models_dir, "openvino").embed_queries(["warm"])
+    return 0
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The Gradio app over the index: the model and the index load before the first question."""
+    import os
+
+    settings = _settings(args)
+    password = os.environ.get("RAG_APP_PASSWORD") or None
+    if settings.host not in LOOPBACK and not password and not os.environ.get("RAG_BEHIND_PROXY"):
+        raise RagError(
+            f"binding to {settings.host} exposes the app beyond this machine: set RAG_APP_PASSWORD (users sign in as "
+            "'staff'), or put it behind a reverse proxy with TLS and auth and set RAG_BEHIND_PROXY=1 (docs/security.md)"
+        )
+    rag = _rag(args)
+    rag.index  # noqa: B018 - fail here, in one line, before gradio's slow import
+    from rag.web.app import launch
+
+    launch(rag, settings.host, settings.port, os.environ.get("RAG_ADMIN_TOKEN") or None, password)
     return 0
 
 
@@ -468,6 +492,12 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--quick", action="store_true", help="small sizes, for CI")
     be.add_argument("--out", help="also write the table to this markdown file (e.g. docs/benchmarks.md)")
     be.set_defaults(func=cmd_bench)
+
+    sv = sub.add_parser("serve", help="the browser app (Gradio) over the index")
+    common(sv)
+    sv.add_argument("--host", help="address to listen on (default: host, 127.0.0.1; RAG_HOST)")
+    sv.add_argument("--port", type=int, help="port (default: port, 7860; RAG_PORT)")
+    sv.set_defaults(func=cmd_serve)
 
     inf = sub.add_parser("info", help="what the index holds")
     common(inf)

@@ -24,6 +24,8 @@ ENV = {
     "llm_model": "RAG_LLM_MODEL",
     "llm_timeout": "RAG_LLM_TIMEOUT",
     "eval_qa": "RAG_EVAL_QA",
+    "host": "RAG_HOST",
+    "port": "RAG_PORT",
 }
 
 
@@ -35,6 +37,8 @@ class Settings:
     models_dir: Path = Path("models")
     backend: str = "auto"  # the model's runtime: auto (OpenVINO when exported, else torch) | openvino | torch
     ocr: str = "auto"  # PDF pages read from their image: auto (no usable text layer) | off | force (docs/ocr.md)
+    host: str = "127.0.0.1"  # where `rag serve` listens; beyond loopback it needs a password (docs/security.md)
+    port: int = 7860
     eval_qa: Path = Path("eval/qa.jsonl")  # the set the app's evaluator runs and appends draft questions to
     chunk_chars: int = 400
     # characters of the previous prose chunk repeated at the start of the next (docs/retrieval.md)

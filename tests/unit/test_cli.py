@@ -212,3 +212,24 @@ def test_bad_chunk_setting_is_one_line_naming_it(indexed, capsys, monkeypatch, t
     (indexed / "rag.toml").write_text(toml + "\n", encoding="utf-8")
     code, _, err = run(capsys, "index")
     assert code == 1 and err.count("\n") == 1 and named in err and "Traceback" not in err
+
+
+def test_serve_refuses_an_open_address_without_a_password(indexed, capsys, monkeypatch):
+    monkeypatch.delenv("RAG_APP_PASSWORD", raising=False)
+    monkeypatch.delenv("RAG_BEHIND_PROXY", raising=False)
+    code, _, err = run(capsys, "serve", "--host", "0.0.0.0")
+    assert code == 1 and err.count("\n") == 1 and "RAG_APP_PASSWORD" in err
+
+
+def test_serve_listens_where_the_settings_say(indexed, capsys, monkeypatch):
+    import rag.web.app
+
+    calls = []
+    monkeypatch.setattr(rag.web.app, "launch", lambda r, host, port, token, password: calls.append((host, port, token)))
+    monkeypatch.chdir(indexed)
+    (indexed / "rag.toml").write_text("port = 7999\n", encoding="utf-8")
+    monkeypatch.setenv("RAG_ADMIN_TOKEN", "t0ken")
+    assert main(["serve"]) == 0 and calls[-1] == ("127.0.0.1", 7999, "t0ken")
+    monkeypatch.setenv("RAG_PORT", "7001")
+    assert main(["serve", "--host", "localhost"]) == 0 and calls[-1][:2] == ("localhost", 7001)
+    assert main(["serve", "--port", "7002"]) == 0 and calls[-1][1] == 7002
