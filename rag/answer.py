@@ -20,6 +20,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -60,6 +61,10 @@ RELEVANT_MIN = 0.12
 # overlap the sentence before is usually another topic's tail), chosen on allganize-dev (docs/reader.md)
 WINDOW = (0, 3)
 EXTRA_SENTENCES = 2  # ... and up to this many more from elsewhere
+
+
+# passages are short and the same neighbours come up question after question
+_normalized_passage = lru_cache(maxsize=1024)(normalize_for_matching)
 
 
 class Answerer(Protocol):
@@ -246,10 +251,11 @@ class ExtractiveAnswerer:
             if not _defining(query, sentences, strongest=2):
                 # the definition may sit in a passage retrieval ranked low: look the term up directly
                 seen = {h.chunk.chunk_id for h in hits}
+                term = _term_pattern(query)
                 extra = [
                     c
                     for pattern in _definition_patterns(query)[:2]
-                    for c in catalog.find(pattern)
+                    for c in catalog.find(pattern, holding=term)
                     if c.chunk_id not in seen and self._in_scope(query, c.doc_id, catalog)
                 ]
                 if extra:
@@ -276,9 +282,7 @@ class ExtractiveAnswerer:
         if not hits:
             return _none(query, phrasing.NOT_FOUND[query.lang], hits, catalog, ("nothing retrieved",))
         if query.years:
-            covered = {y for h in hits for y in h.chunk.years} | {
-                f.year for f in catalog.facts if self._in_scope(query, f.doc_id, catalog)
-            }
+            covered = {y for h in hits for y in h.chunk.years} | catalog.fact_years(query.scope.doc_id, query.prefecture)
             if not set(query.years) & covered:
                 return _none(
                     query, phrasing.not_covered_year(query.lang, list(query.years)), hits, catalog, ("year not covered",)
@@ -537,7 +541,7 @@ class ExtractiveAnswerer:
                 if chunk.chunk_id in seen:
                     continue
                 seen.add(chunk.chunk_id)
-                nt = normalize_for_matching(chunk.text)
+                nt = _normalized_passage(chunk.text)
                 labels += [name for _, name, _ in kpi_labels(nt.text)]
                 for t in year_tables(nt.text):
                     if set(query.years) & set(t.years) and _unit_fits(query.expects, t.unit):
@@ -725,13 +729,25 @@ def _defined_term(query: Query) -> str | None:
     return m.group(1).strip() if m else None
 
 
+def _term_regex(query: Query) -> str | None:
+    """The X of 「Xとは」 as a pattern that lets spaces fall between its characters (PDF text)."""
+    term = _defined_term(query)
+    if not term or query.lang == "en":
+        return None
+    return r"\s*".join(re.escape(ch) for ch in unicodedata.normalize("NFKC", term) if not ch.isspace())
+
+
+def _term_pattern(query: Query) -> re.Pattern[str] | None:
+    x = _term_regex(query)
+    return re.compile(x) if x else None
+
+
 def _definition_patterns(query: Query) -> list[re.Pattern[str]]:
     """Ways a document defines the X asked about, strongest first: "X とは …", "…の措置（X）" or
     "X（…）", "X：…", "X は、…"."""
-    term = _defined_term(query)
-    if not term or query.lang == "en":
+    x = _term_regex(query)
+    if not x:
         return []
-    x = r"\s*".join(re.escape(ch) for ch in unicodedata.normalize("NFKC", term) if not ch.isspace())
     return [
         re.compile(x + r"[」』)]*\s*とは"),
         re.compile(r"\S{6,}[(（]\s*" + x + r"\s*[)）]|" + x + r"\s*[(（][^)）]{4,}[)）]"),

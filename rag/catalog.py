@@ -8,7 +8,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -31,6 +31,7 @@ class Catalog:
     _unit_rows: Mapping[str, tuple[int, int]] = field(default_factory=dict, repr=False)
     _unit_spans: np.ndarray | None = field(default=None, repr=False)
     _unit_vectors: np.ndarray | None = field(default=None, repr=False)
+    _fact_years: Mapping[tuple[str | None, str | None], frozenset[int]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, index: Index) -> Catalog:
@@ -52,6 +53,12 @@ class Catalog:
         order: dict[str, list[str]] = {}
         for c in index.chunks:
             order.setdefault(c.doc_id, []).append(c.chunk_id)
+        # the years facts are stated for: by document, by prefecture, and in all (None: any)
+        years: dict[tuple[str | None, str | None], set[int]] = {}
+        for f in index.facts:
+            pref = index.documents[f.doc_id].prefecture if f.doc_id in index.documents else None
+            for key in ((None, None), (f.doc_id, None), (None, pref), (f.doc_id, pref)):
+                years.setdefault(key, set()).add(f.year)
         return cls(
             documents=index.documents,
             _order={d: tuple(ids) for d, ids in order.items()},
@@ -63,11 +70,16 @@ class Catalog:
             _unit_rows=rows,
             _unit_spans=index.units,
             _unit_vectors=index.unit_vectors,
+            _fact_years={k: frozenset(v) for k, v in years.items()},
         )
 
-    @property
+    @cached_property
     def prefectures(self) -> list[str]:
         return sorted({d.prefecture for d in self.documents.values() if d.prefecture})
+
+    def fact_years(self, doc_id: str | None = None, prefecture: str | None = None) -> frozenset[int]:
+        """The years the facts of a document, of a prefecture's documents, or of all state."""
+        return self._fact_years.get((doc_id, prefecture), frozenset())
 
     def chunk(self, chunk_id: str) -> Chunk:
         return self.chunks_by_id[chunk_id]
@@ -77,11 +89,13 @@ class Catalog:
             return list(self._facts_by_key.get((measure, year), ()))
         return [f for f in self.facts if f.measure == measure]
 
-    def find(self, pattern: re.Pattern[str], limit: int = 3) -> list[Chunk]:
-        """Passages whose matching text `pattern` finds (a term's definition, say), in index order."""
+    def find(self, pattern: re.Pattern[str], limit: int = 3, holding: re.Pattern[str] | None = None) -> list[Chunk]:
+        """Passages whose matching text `pattern` finds (a term's definition, say), in index order;
+        `holding`, a quick pattern every match must contain (the term itself), spares the slow one
+        most passages (a definition pattern took 0.2 ms a passage: 2 s over 10k)."""
         out = []
         for c in self.chunks_by_id.values():
-            if pattern.search(c.search_text):
+            if (holding is None or holding.search(c.search_text)) and pattern.search(c.search_text):
                 out.append(c)
                 if len(out) >= limit:
                     break
@@ -109,9 +123,6 @@ class Catalog:
         ):
             return None  # sentences split differently at build time: don't pair them wrongly
         return np.asarray(self._unit_vectors[lo:hi], dtype=np.float32)
-
-    def fact_years(self) -> set[int]:
-        return {f.year for f in self.facts}
 
     def df(self, term: str) -> int:
         """In how many passages every token of `term` occurs (the rarest token's count)."""

@@ -253,3 +253,17 @@ def test_overlapping_chunks_quote_each_sentence_once(tmp_path, fake_embedder):
     assert "ドローン配送の実証は山間部" in a.answer
     for s in set(sentences):
         assert a.answer.count(s) <= 1, s
+
+
+def test_catalog_find_needs_the_term_it_is_given():
+    import re
+
+    from rag.catalog import Catalog
+    from rag.types import Chunk
+
+    chunks = [Chunk(f"c{i}", "d", None, 0, 10, t, t) for i, t in enumerate(["ＤＸとは変革", "DXとは変革", "別の話"])]
+    catalog = Catalog({}, {c.chunk_id: c for c in chunks}, (), {}, len(chunks))
+    pattern = re.compile(r"DX\s*とは")
+    assert [c.chunk_id for c in catalog.find(pattern)] == ["c1"]
+    assert [c.chunk_id for c in catalog.find(pattern, holding=re.compile("DX"))] == ["c1"]
+    assert catalog.find(pattern, holding=re.compile("無い語")) == []
