@@ -211,7 +211,12 @@ class OpenVINOEmbedder:
             ) from e
         if spm is not None:
             # the same tokens as tokenizer.json in less time and a fifth of the memory (rag.spm)
-            self._spm = spm.result()
+            try:
+                self._spm = spm.result()
+            except Exception as e:
+                raise ModelUnavailableError(
+                    f"could not load {folder / SPM_FILE} ({e.__class__.__name__}: {str(e)[:120]}): run `rag model build --force`"
+                ) from e
             self._pad = self._spm.pad
         self._requests = threading.local()
         self.dim = int(self._model.output(0).get_partial_shape()[1].get_length())

@@ -79,3 +79,18 @@ def test_the_served_tokenizer_gives_tokenizer_json_s_tokens(embedder):
     differ = [t for t, ids in zip(texts, ours, strict=True) if reference.encode(t).ids != ids]
     assert len(texts) > 200 and len(differ) <= len(texts) // 100, differ[:3]
     assert all(len(ids) <= 512 for ids in ours)
+
+
+def test_a_damaged_tokenizer_file_is_one_clear_error(tmp_path):
+    from rag.embed import OpenVINOEmbedder, resolve_model
+    from rag.errors import ModelUnavailableError
+    from rag.spm import SPM_FILE
+
+    folder = tmp_path / "e5"
+    folder.mkdir()
+    for entry in (MODELS / "multilingual-e5-small").iterdir():
+        if entry.name != SPM_FILE:
+            (folder / entry.name).symlink_to(entry)
+    (folder / SPM_FILE).write_bytes(b"not a sentencepiece model")
+    with pytest.raises(ModelUnavailableError, match="rag model build --force"):
+        OpenVINOEmbedder(resolve_model(str(folder), MODELS))
