@@ -106,6 +106,22 @@ def cmd_model(args: argparse.Namespace) -> int:
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError:
+        return True  # an address that does not resolve: the server says so itself
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(address)
+        except OSError:
+            return False
+    return True
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """The Gradio app over the index: the model and the index load before the first question."""
     import os
@@ -117,6 +133,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"binding to {settings.host} exposes the app beyond this machine: set RAG_APP_PASSWORD (users sign in as "
             "'staff'), or put it behind a reverse proxy with TLS and auth and set RAG_BEHIND_PROXY=1 (docs/security.md)"
         )
+    if not _port_free(settings.host, settings.port):
+        raise RagError(f"port {settings.port} on {settings.host} is already in use: choose another with --port or RAG_PORT")
     rag = _rag(args)
     rag.index  # noqa: B018 - fail here, in one line, before gradio's slow import
     from rag.web.app import launch

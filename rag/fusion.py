@@ -15,6 +15,7 @@ dense .799).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,8 +39,10 @@ class Fusion:
                 raise ValueError(f"fusion must be one of {METHODS}, got {name!r}")
         if self.rrf_k <= 0:
             raise ValueError(f"rrf_k must be positive, got {self.rrf_k}")
-        if self.bm25_share < 0 or self.bigram_share < 0:
-            raise ValueError(f"bm25_share and bigram_share must not be negative, got {self.bm25_share}, {self.bigram_share}")
+        if not all(math.isfinite(x) and x >= 0 for x in (self.bm25_share, self.bigram_share)):
+            raise ValueError(
+                f"bm25_share and bigram_share must be finite and not negative, got {self.bm25_share}, {self.bigram_share}"
+            )
 
     def method(self, lang: str) -> str:
         return self.english if lang == "en" else self.japanese

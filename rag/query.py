@@ -70,7 +70,7 @@ class Query:
     topic: tuple[str, ...] = ()  # content words, in the documents' language
     concepts: tuple[Concept, ...] = ()  # the topic grouped by what the question said
     tokens: tuple[str, ...] = ()  # BM25 tokens
-    bigrams: tuple[str, ...] = ()  # the character-bigram BM25's tokens (Japanese questions)
+    bigrams: tuple[str, ...] = ()  # the character-bigram BM25's tokens
     dense_text: str = ""  # what the dense retriever embeds
     ja_terms: tuple[str, ...] = ()  # Japanese terms found for an English question
     scope: Scope = field(default_factory=Scope)
@@ -201,7 +201,7 @@ def _read(question: str, reader: Reader | None) -> Query:
         topic=topic,
         concepts=tuple(concepts),
         tokens=tuple(tokens),
-        bigrams=tuple(char_bigrams(norm)) if lang == "ja" else (),
+        bigrams=tuple(char_bigrams(norm)),  # English questions' hybrid search does not use them (rag.fusion)
         dense_text=dense_text,
         ja_terms=ja_terms,
     )

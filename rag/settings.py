@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
@@ -107,13 +108,30 @@ class Settings:
                 elif isinstance(default, bool):
                     value = str(value).lower() in ("1", "true", "yes")
                 elif isinstance(default, int):
+                    if isinstance(value, float) or (isinstance(value, str) and not value.strip().lstrip("+-").isdigit()):
+                        raise ValueError(value)  # 2.7 is not silently cut to 2
                     value = int(value)
                 elif isinstance(default, float):
                     value = float(value)
-            except ValueError as e:
-                raise RagError(f"setting {key!r} must be a {type(default).__name__}, got {value!r}") from e
+                    if not math.isfinite(value):
+                        raise ValueError(value)
+            except (ValueError, OverflowError) as e:
+                kind = {"int": "an integer", "float": "a finite number"}.get(
+                    type(default).__name__, f"a {type(default).__name__}"
+                )
+                raise RagError(f"setting {key!r} must be {kind}, got {value!r}") from e
             clean[key] = value
-        return replace(self, **clean)
+        return replace(self, **clean).checked()
+
+    def checked(self) -> Settings:
+        """Values of the right type but out of range are refused here, each naming its setting."""
+        if self.top_k < 1:
+            raise RagError(f"setting 'top_k' must be at least 1, got {self.top_k}")
+        if not 1 <= self.port <= 65535:
+            raise RagError(f"setting 'port' must be from 1 to 65535, got {self.port}")
+        if not self.host.strip():
+            raise RagError("setting 'host' is empty: give an address such as 127.0.0.1 (an empty one listens everywhere)")
+        return self
 
 
 def load_settings(config: Path | None = None, env: dict[str, str] | None = None, **flags: Any) -> Settings:

@@ -233,3 +233,41 @@ def test_serve_listens_where_the_settings_say(indexed, capsys, monkeypatch):
     monkeypatch.setenv("RAG_PORT", "7001")
     assert main(["serve", "--host", "localhost"]) == 0 and calls[-1][:2] == ("localhost", 7001)
     assert main(["serve", "--port", "7002"]) == 0 and calls[-1][1] == 7002
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ("port = 99999", "port"),
+        ("port = -1", "port"),
+        ('port = "abc"', "port"),
+        ("top_k = -3", "top_k"),
+        ("top_k = 0", "top_k"),
+        ("top_k = 2.7", "top_k"),
+        ("bm25_share = 1e309", "bm25_share"),
+        ("bigram_share = nan", "bigram_share"),
+        ('host = ""', "host"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it_whatever_the_command(indexed, capsys, monkeypatch, toml, named):
+    monkeypatch.chdir(indexed)
+    (indexed / "rag.toml").write_text(toml + "\n", encoding="utf-8")
+    for argv in (["search", "計画"], ["ask", "計画"], ["serve"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 1 and err.count("\n") == 1 and named in err and "Traceback" not in err, (argv, err)
+
+
+def test_serve_says_when_its_port_is_taken(indexed, capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = run(capsys, "serve", "--port", str(port))
+    assert code == 1 and f"port {port}" in err and "--port" in err
+
+
+def test_bigram_mode_reads_latin_words_too(indexed, capsys):
+    code, out, _ = run(capsys, "search", "DX", "--mode", "bigram", "--json")
+    assert code == 0 and json.loads(out)["hits"]
