@@ -266,6 +266,7 @@ def test_browser_dark_mode_mobile_copy_feedback_and_evaluator(built, tmp_path):
             ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
             page = ctx.new_page()
             page.goto(url + "?__theme=dark")
+            page.wait_for_selector("#ask-button")  # the app is up, as a user would see it
             page.fill("#question textarea", "徳島県の2022年度の電子決裁の目標は？")
             page.click("#ask-button")
             page.wait_for_selector("#passages mark", timeout=60000)
