@@ -365,26 +365,23 @@ class BM25Params:
     b: float = 0.5
 
 
-def make_bm25(chunks: list[Chunk], records: dict[str, DocRecord], params: BM25Params | None = None):
+def _bm25(token_lists: list[list[str]], params: BM25Params | None):
     import bm25s
 
-    if not chunks:
+    if not token_lists:
         return None
     params = params or BM25Params()
     retriever = bm25s.BM25(k1=params.k1, b=params.b)
-    retriever.index([bm25_tokens(c, records[c.doc_id]) for c in chunks], show_progress=False)
+    retriever.index(token_lists, show_progress=False)
     return retriever
+
+
+def make_bm25(chunks: list[Chunk], records: dict[str, DocRecord], params: BM25Params | None = None):
+    return _bm25([bm25_tokens(c, records[c.doc_id]) for c in chunks], params)
 
 
 def make_bigram_bm25(chunks: list[Chunk], records: dict[str, DocRecord], params: BM25Params | None = None):
-    import bm25s
-
-    if not chunks:
-        return None
-    params = params or BM25Params()
-    retriever = bm25s.BM25(k1=params.k1, b=params.b)
-    retriever.index([bigram_tokens(c, records[c.doc_id]) for c in chunks], show_progress=False)
-    return retriever
+    return _bm25([bigram_tokens(c, records[c.doc_id]) for c in chunks], params)
 
 
 def in_memory_index(
