@@ -67,11 +67,11 @@ def _rag(args: argparse.Namespace):
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from rag.e5convert import build_e5_folder
-    from rag.embed import OPENVINO_CACHE, load_embedder
-    from rag.runtime_export import export_is_current, export_openvino, openvino_model
-    from rag.spm import SPM_FILE, write_sentencepiece
-    from rag.translate import LEXICON_FILE, build_lexicon
+    from rag.embed.convert import build_e5_folder
+    from rag.embed.embedders import OPENVINO_CACHE, load_embedder
+    from rag.embed.export import export_is_current, export_openvino, openvino_model
+    from rag.embed.spm import SPM_FILE, write_sentencepiece
+    from rag.lang.translate import LEXICON_FILE, build_lexicon
 
     settings = _settings(args)
     target = settings.models_dir / "multilingual-e5-small"
@@ -94,7 +94,7 @@ def cmd_model(args: argparse.Namespace) -> int:
         export_openvino(target)
         print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     if not (target / SPM_FILE).exists() or args.force:
-        write_sentencepiece(target)  # the tokenizer the runtime loads fastest (rag.spm)
+        write_sentencepiece(target)  # the tokenizer the runtime loads fastest (rag.embed.spm)
     cache = target / OPENVINO_CACHE if (target / "openvino").is_dir() else None
     if cache is not None and not any(cache.glob("*.blob")):
         # compile once here, so the first processes that load the model (an app and a CLI at the same
@@ -303,7 +303,7 @@ def _excerpt(text: str, highlights: list[list[int]], width: int = 140) -> str:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from rag.index import read_manifest, verify_index
+    from rag.index.store import read_manifest, verify_index
 
     settings = _settings(args)
     m = read_manifest(settings.index)
@@ -315,7 +315,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"model:     {m['model']['id']} (dim {m['model']['dim']}, {m['model']['fingerprint'][:40]})")
     print(f"chunks:    {m['chunks']}")
     if not problems:
-        from rag.index import load_index
+        from rag.index.store import load_index
 
         index = load_index(settings.index)
         print(f"documents: {len(index.documents)}")
@@ -332,7 +332,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.benchmark:
-        from rag.jsquad import run_benchmark
+        from rag.evaluation.jsquad import run_benchmark
 
         rag = _rag(args)
         result = run_benchmark(
@@ -347,7 +347,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             Path(args.out).mkdir(parents=True, exist_ok=True)
             (Path(args.out) / "jsquad.md").write_text(result.markdown() + "\n", encoding="utf-8")
         return 0
-    from rag.evaluate import (
+    from rag.evaluation.evaluate import (
         DEFAULT_THRESHOLDS,
         check_thresholds,
         evaluate,
@@ -375,7 +375,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         rag = Rag(settings)
         name, items = "eval", load_qa(Path(args.qa))
     if args.modes:
-        from rag.evaluate import retrieval_by_mode, retrieval_table
+        from rag.evaluation.evaluate import retrieval_by_mode, retrieval_table
 
         print(retrieval_table(retrieval_by_mode(rag, items, tuple(args.modes.split(",")))))
         print()
@@ -408,7 +408,7 @@ def _eval_bar():
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from rag.bench import run_bench, write_doc
+    from rag.evaluation.bench import run_bench, write_doc
 
     rag = _rag(args)
     rag.index  # noqa: B018 - the bundled index must exist for the cold-start figures

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer import Answerer
-from rag.catalog import Catalog
-from rag.embed import Embedder, load_embedder
-from rag.generator import make_answerer
-from rag.index import BM25Params, BuildReport, Index, ProgressFn, build_index, load_index
-from rag.query import Query, Reader, Scope
-from rag.search import Searcher
+from rag.answer.catalog import Catalog
+from rag.answer.extractive import Answerer
+from rag.answer.generator import make_answerer
+from rag.embed.embedders import Embedder, load_embedder
+from rag.index.store import BM25Params, BuildReport, Index, ProgressFn, build_index, load_index
+from rag.lang.tokenize import tokenize
+from rag.lang.translate import load_lexicon
+from rag.query.search import Searcher
+from rag.query.understand import Query, Reader, Scope
 from rag.settings import Settings
-from rag.tokenize import tokenize
-from rag.translate import load_lexicon
 from rag.types import Answer, Hit
 
 

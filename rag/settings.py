@@ -9,9 +9,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from rag.chunk import ChunkSettings
 from rag.errors import RagError
-from rag.fusion import Fusion
+from rag.ingest.chunk import ChunkSettings
+from rag.query.fusion import Fusion
 
 CONFIG_FILE = "rag.toml"
 ENV = {
@@ -45,7 +45,7 @@ class Settings:
     # characters of the previous prose chunk repeated at the start of the next (docs/retrieval.md)
     chunk_overlap: int = 160
     top_k: int = 5
-    # fusion of dense and BM25 (rag/fusion.py): fitted on half of JSQuAD-test + allganize-dev, reported on
+    # fusion of dense and BM25 (rag/query/fusion.py): fitted on half of JSQuAD-test + allganize-dev, reported on
     # the other half (docs/retrieval.md)
     fusion_ja: str = "convex"
     fusion_en: str = "rrf"
@@ -56,7 +56,7 @@ class Settings:
     bm25_weight: float = 1.0
     bm25_k1: float = 0.9  # BM25 term saturation and length normalisation, fitted as docs/retrieval.md says
     bm25_b: float = 0.5
-    # optional generated answers (rag/generator.py): an OpenAI-compatible endpoint the site runs or may use;
+    # optional generated answers (rag/answer/generator.py): an OpenAI-compatible endpoint the site runs or may use;
     # empty = off, and no document text leaves the machine
     llm_url: str = ""  # e.g. http://127.0.0.1:11434/v1 (Ollama), http://127.0.0.1:8000/v1 (vLLM)
     llm_model: str = ""

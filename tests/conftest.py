@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.embed import FakeEmbedder
+from rag.embed.embedders import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.admin import (
+from rag.errors import RagError
+from rag.ingest.documents import list_sources
+from rag.ingest.uploads import (
     NATIONAL,
     OTHER,
     AdminAuthError,
@@ -19,10 +21,8 @@ from rag.admin import (
     remove_document,
     replace_document,
 )
-from rag.errors import RagError
-from rag.ingest import list_sources
+from rag.lang.prefectures import PREFECTURES
 from rag.pipeline import Rag
-from rag.prefectures import PREFECTURES
 from rag.types import Answer
 from rag.web import handlers as h
 from rag.web.evaluator import EvalRunner

@@ -12,10 +12,10 @@ from pathlib import Path
 import gradio as gr
 
 from rag.errors import RagError
-from rag.evaluate import DEFAULT_QA, QAItem, evaluate, failures_markdown, load_qa, table, write_report
-from rag.glossary import is_english
+from rag.evaluation.evaluate import DEFAULT_QA, QAItem, evaluate, failures_markdown, load_qa, table, write_report
+from rag.lang.glossary import is_english
+from rag.lang.segment import split_units
 from rag.pipeline import Rag
-from rag.units import split_units
 from rag.web.handlers import read_feedback
 from rag.web.strings import t
 

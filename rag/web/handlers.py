@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.query import MAX_HISTORY, MAX_QUESTION_CHARS
+from rag.query.understand import MAX_HISTORY, MAX_QUESTION_CHARS
 from rag.types import Answer
 from rag.web.render import answer_markdown, escape_markdown, plain_text
 from rag.web.strings import t

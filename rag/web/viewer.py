@@ -12,7 +12,7 @@ import unicodedata
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.ingest import OcrOptions, SourceFile, read_document, source_path
+from rag.ingest.documents import OcrOptions, SourceFile, read_document, source_path
 from rag.types import Chunk, Citation
 from rag.web.strings import t
 

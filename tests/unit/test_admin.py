@@ -1,7 +1,7 @@
 import pytest
 
-from rag.admin import AdminAuthError, UploadError, add_upload, check_token, current_metadata, edit_metadata, safe_name
-from rag.ingest import load_metadata
+from rag.ingest.documents import load_metadata
+from rag.ingest.uploads import AdminAuthError, UploadError, add_upload, check_token, current_metadata, edit_metadata, safe_name
 
 NAMES = [
     ("../../etc/passwd.txt", "passwd.txt"),

@@ -258,7 +258,7 @@ def test_overlapping_chunks_quote_each_sentence_once(tmp_path, fake_embedder):
 def test_catalog_find_needs_the_term_it_is_given():
     import re
 
-    from rag.catalog import Catalog
+    from rag.answer.catalog import Catalog
     from rag.types import Chunk
 
     chunks = [Chunk(f"c{i}", "d", None, 0, 10, t, t) for i, t in enumerate(["ＤＸとは変革", "DXとは変革", "別の話"])]

@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from rag.chunk import ChunkSettings, chunk_document
+from rag.ingest.chunk import ChunkSettings, chunk_document
 from rag.types import Document, DocumentMeta, Page
 from tests.conftest import TOKUSHIMA_TEXT
 

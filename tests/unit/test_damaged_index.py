@@ -6,7 +6,7 @@ import pytest
 
 from rag.cli import main
 from rag.errors import IndexMismatchError
-from rag.index import build_index, load_index, verify_index
+from rag.index.store import build_index, load_index, verify_index
 
 
 def _truncate(path):

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.eras import era_label, expand_years, western_to_era, years_in
+from rag.lang.eras import era_label, expand_years, western_to_era, years_in
 
 YEARS = [
     ("令和4年度", [2022]),

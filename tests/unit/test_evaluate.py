@@ -3,7 +3,7 @@ import json
 import pytest
 
 from rag.errors import RagError
-from rag.evaluate import (
+from rag.evaluation.evaluate import (
     DEFAULT_QA,
     QAItem,
     check_thresholds,

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.facts import extract_facts
+from rag.facts.extract import extract_facts
 from rag.types import Chunk
 
 
@@ -114,7 +114,7 @@ def test_year_tables_with_the_same_unit_are_not_guessed():
 
 
 def test_overlapping_chunks_give_each_fact_once():
-    from rag.chunk import ChunkSettings, chunk_document
+    from rag.ingest.chunk import ChunkSettings, chunk_document
     from rag.types import Document, DocumentMeta, Page
 
     text = (

@@ -10,13 +10,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rag import llm
-from rag.embed import FakeEmbedder
-from rag.generator import GeneratorAnswerer, prompt
+from rag.answer import llm
+from rag.answer.generator import GeneratorAnswerer, prompt
+from rag.answer.verify import check_answer, check_sentence, figures
+from rag.embed.embedders import FakeEmbedder
 from rag.pipeline import Rag
 from rag.settings import Settings
 from rag.types import Answer
-from rag.verify import check_answer, check_sentence, figures
 from tests.conftest import MODELS
 
 PASSAGES = {

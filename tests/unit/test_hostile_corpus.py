@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from rag.index import build_index, load_index
-from rag.ingest import scan_corpus
+from rag.index.store import build_index, load_index
+from rag.ingest.documents import scan_corpus
 
 TEXT = "香川県の計画。オープンデータの公開件数を令和7年度までに500件とする。"
 

@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from rag.embed import FakeEmbedder
+from rag.embed.embedders import FakeEmbedder
 from rag.errors import IndexMismatchError, IndexNotFoundError
-from rag.index import SCHEMA_VERSION, build_index, load_index
+from rag.index.store import SCHEMA_VERSION, build_index, load_index
 from tests.pdfs import make_pdf
 
 
@@ -132,8 +132,8 @@ def test_old_builds_are_pruned(small_corpus, tmp_path, fake_embedder):
 def test_saved_bm25_scores_as_bm25s_does(small_corpus, tmp_path, fake_embedder, folder):
     import bm25s
 
-    from rag.bm25 import SavedBM25
-    from rag.tokenize import char_bigrams, tokenize
+    from rag.index.bm25 import SavedBM25
+    from rag.lang.tokenize import char_bigrams, tokenize
 
     build_index(small_corpus, tmp_path / "index", fake_embedder)
     path = tmp_path / "index" / "current" / folder

@@ -3,7 +3,7 @@ import io
 import pytest
 
 from rag.errors import CorpusError, IngestError
-from rag.ingest import SourceFile, file_hash, list_sources, load_metadata, read_document
+from rag.ingest.documents import SourceFile, file_hash, list_sources, load_metadata, read_document
 from tests.conftest import write_files
 from tests.pdfs import encrypt_pdf, make_pdf
 
@@ -135,9 +135,9 @@ def test_a_national_or_other_issuer_gets_no_guessed_prefecture(tmp_path):
 
 
 def test_a_huge_text_file_is_refused_with_a_reason(tmp_path, monkeypatch):
-    import rag.ingest
+    import rag.ingest.documents
 
-    monkeypatch.setattr(rag.ingest, "MAX_DOCUMENT_CHARS", 1000)
+    monkeypatch.setattr(rag.ingest.documents, "MAX_DOCUMENT_CHARS", 1000)
     (tmp_path / "big.txt").write_text("大きな文書の行です。\n" * 200, encoding="utf-8")
     with pytest.raises(IngestError, match="split it"):
         read(tmp_path / "big.txt")

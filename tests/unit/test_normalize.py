@@ -1,6 +1,6 @@
 import pytest
 
-from rag.normalize import join_spaced_letters, match_key, nfkc, normalize_for_matching
+from rag.lang.normalize import join_spaced_letters, match_key, nfkc, normalize_for_matching
 
 NFKC = [
     ("ＫＰＩ－１", "KPI-1"),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.ocr import usable
+from rag.ingest.ocr import usable
 
 TEXT_LAYERS = [
     ("令和4年度の電子決裁の目標は100%とする。", True),

@@ -2,10 +2,10 @@
 
 import pytest
 
-from rag.chunk import chunk_document
 from rag.errors import IngestError
-from rag.facts import extract_facts
-from rag.ingest import OcrOptions, SourceFile, file_hash, read_document, strip_page_furniture
+from rag.facts.extract import extract_facts
+from rag.ingest.chunk import chunk_document
+from rag.ingest.documents import OcrOptions, SourceFile, file_hash, read_document, strip_page_furniture
 from tests.pdfs import make_pdf, make_table_pdf, make_two_column_pdf
 
 

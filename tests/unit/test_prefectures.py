@@ -1,6 +1,6 @@
 import pytest
 
-from rag.prefectures import PREFECTURES, canonical, detect_in_document, mentioned_in_question
+from rag.lang.prefectures import PREFECTURES, canonical, detect_in_document, mentioned_in_question
 
 CANONICAL = [
     ("三重", "三重県"),

@@ -1,9 +1,9 @@
 import pytest
 
 from rag.errors import QueryError
-from rag.glossary import glossary_terms, is_english
-from rag.query import MAX_HISTORY, Scope, understand
-from rag.vocab import Expect, Measure, expect_of
+from rag.lang.glossary import glossary_terms, is_english
+from rag.lang.vocab import Expect, Measure, expect_of
+from rag.query.understand import MAX_HISTORY, Scope, understand
 
 QUERIES = [
     # question, prefectures, fiscal years, calendar years, measure, topic must include

@@ -3,9 +3,9 @@ import json
 import pytest
 
 from rag.errors import QueryError
-from rag.index import build_index, load_index
-from rag.query import Scope, understand
-from rag.search import Searcher
+from rag.index.store import build_index, load_index
+from rag.query.search import Searcher
+from rag.query.understand import Scope, understand
 
 
 class Search:
@@ -88,7 +88,7 @@ def test_bigram_mode_matches_words_the_dictionary_splits_differently(searcher):
 
 
 def test_bigram_share_moves_the_hybrid_ranking(small_corpus, tmp_path, fake_embedder):
-    from rag.fusion import Fusion
+    from rag.query.fusion import Fusion
 
     build_index(small_corpus, tmp_path / "index", fake_embedder)
     index = load_index(tmp_path / "index", fake_embedder)

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from rag.embed import FakeEmbedder
+from rag.embed.embedders import FakeEmbedder
 from rag.pipeline import Rag
 from rag.settings import Settings
 

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.tokenize import char_bigrams, tokenize
+from rag.lang.tokenize import char_bigrams, tokenize
 
 CASES = [
     ("徳島県の電子決裁", ["徳島", "県", "電子", "決裁"]),  # one-character noun 県 kept

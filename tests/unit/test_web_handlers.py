@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from rag.admin import UploadError, edit_metadata, remove_document, write_entry
-from rag.evaluate import load_qa
-from rag.ingest import load_metadata
+from rag.evaluation.evaluate import load_qa
+from rag.ingest.documents import load_metadata
+from rag.ingest.uploads import UploadError, edit_metadata, remove_document, write_entry
 from rag.pipeline import Rag
 from rag.settings import Settings
 from rag.web import handlers as h

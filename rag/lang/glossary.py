@@ -1,6 +1,6 @@
 """English -> Japanese for the few plan-document terms a general dictionary lacks.
 
-Everything else comes from JMdict (`rag.translate`). Each entry says where the pairing
+Everything else comes from JMdict (`rag.lang.translate`). Each entry says where the pairing
 is taken from: the English editions that ministries publish of their own terms, or the
 standard Japanese term of public administration that JMdict does not list. None was
 added for a particular question.

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from rag.eras import era_to_western
-from rag.normalize import normalize_for_matching
-from rag.tables import CELL, year_tables
+from rag.facts.tables import CELL, year_tables
+from rag.lang.eras import era_to_western
+from rag.lang.normalize import normalize_for_matching
 from rag.types import Chunk
 
 MEASURES = ("target", "actual", "budget")
@@ -189,7 +189,7 @@ def sections(text: str) -> list[tuple[int, int]]:
 
 
 def _year_tables(text: str, add) -> None:
-    """Year-row tables (rag.tables). Their labels often come out in another order than the
+    """Year-row tables (rag.facts.tables). Their labels often come out in another order than the
     tables, so a table is tied to a label only when its unit leaves no doubt: the one %
     table of a section and the one label that names a rate, say. Other tables are not read."""
     for lo, hi in sections(text):

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rag.errors import CorpusError, IngestError
-from rag.ocr import OCR_MODES, OcrError, figure_pages, new_words, read_pdf_figures, read_pdf_page, usable
-from rag.ocr import available as ocr_available
-from rag.prefectures import canonical, detect_in_document
+from rag.ingest.ocr import OCR_MODES, OcrError, figure_pages, new_words, read_pdf_figures, read_pdf_page, usable
+from rag.ingest.ocr import available as ocr_available
+from rag.lang.prefectures import canonical, detect_in_document
 from rag.stopwatch import Stopwatch
 from rag.types import Document, DocumentMeta, Page
 

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embed import Embedder
-from rag.index import (
+from rag.embed.embedders import Embedder
+from rag.evaluation.jsquad import DEFAULT_DATA, _passage_vectors, _read_jsonl
+from rag.index.store import (
     MIN_UNIT_CHARS,
     BM25Params,
     DocRecord,
@@ -35,12 +36,11 @@ from rag.index import (
     make_dense,
     passage_text,
 )
-from rag.jsquad import DEFAULT_DATA, _passage_vectors, _read_jsonl
-from rag.normalize import normalize_for_matching
+from rag.lang.normalize import normalize_for_matching
+from rag.lang.segment import split_units
 from rag.pipeline import Rag
 from rag.settings import Settings
 from rag.types import Chunk, DocumentMeta
-from rag.units import split_units
 
 TARGETS = {  # issue 14 (and 11 for search at 100k)
     "ask_p50_10k_ms": 12,
@@ -87,7 +87,7 @@ def bench_build(embedder: Embedder, corpus: Path, result: BenchResult) -> None:
         started = time.perf_counter()
         report = build_index(corpus, Path(tmp) / "index", embedder, rebuild=True)
         pipeline = time.perf_counter() - started
-        from rag.index import load_index
+        from rag.index.store import load_index
 
         index = load_index(Path(tmp) / "index", embedder)
         texts = [passage_text(c, index.documents[c.doc_id]) for c in index.chunks]
@@ -117,7 +117,7 @@ def bench_build(embedder: Embedder, corpus: Path, result: BenchResult) -> None:
 
 def _bare_torch_encode(texts: list[str]) -> float | None:
     """Seconds for sentence-transformers on torch to embed `texts` (the baseline), None without torch."""
-    from rag.embed import SentenceTransformerEmbedder, resolve_model
+    from rag.embed.embedders import SentenceTransformerEmbedder, resolve_model
 
     try:
         model = SentenceTransformerEmbedder(resolve_model("multilingual-e5-small", Path("models")))._model
@@ -219,7 +219,7 @@ def scaled_index(embedder: Embedder, size: int, base: BenchBase, random_vectors:
     random unit vectors when asked), with their sentences and the facts of the plans."""
     import bm25s
 
-    from rag.index import document_facts
+    from rag.index.store import document_facts
 
     rng = np.random.default_rng(0)
     n = len(base.chunks)
@@ -380,7 +380,7 @@ def bench_cold_starts(settings: Settings, result: BenchResult) -> None:
         f"≤ {TARGETS['ask_cold_start_s']:g} s",
         ask_s <= TARGETS["ask_cold_start_s"],
     )
-    app = Path(__file__).resolve().parent.parent / "app.py"
+    app = Path(__file__).resolve().parents[2] / "app.py"
     if not app.exists():
         return
     port = _free_port()
@@ -410,7 +410,7 @@ def bench_cold_starts(settings: Settings, result: BenchResult) -> None:
 
 def serve_rss(size: int, n_queries: int, models_dir: str) -> dict:
     """Run in a child process: load the model, serve `size` chunks, answer queries; report peak RSS."""
-    from rag.embed import load_embedder
+    from rag.embed.embedders import load_embedder
 
     embedder = load_embedder("multilingual-e5-small", Path(models_dir))
     settings = Settings(models_dir=Path(models_dir))
@@ -429,7 +429,7 @@ def bench_rss(settings: Settings, size: int, result: BenchResult) -> None:
         [
             sys.executable,
             "-c",
-            f"import json; from rag.bench import serve_rss; print(json.dumps(serve_rss({size}, 50, {str(settings.models_dir)!r})))",
+            f"import json; from rag.evaluation.bench import serve_rss; print(json.dumps(serve_rss({size}, 50, {str(settings.models_dir)!r})))",
         ],
         capture_output=True,
         text=True,

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from rag.eras import era_year_spans
+from rag.lang.eras import era_year_spans
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _MARKERS = re.compile(r"(?:\s*\[\d{1,3}\])+")

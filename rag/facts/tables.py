@@ -11,7 +11,7 @@ pair of cells per year — the shape PDF extraction leaves them in:
     …
 
 `year_tables` finds them in NFKC text with their spans. Facts are read from a table only
-when its label is certain (rag.facts); otherwise the reader shows the table block itself.
+when its label is certain (rag.facts.extract); otherwise the reader shows the table block itself.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.eras import era_to_western, era_western_label
+from rag.lang.eras import era_to_western, era_western_label
 
 YEAR_ROW = re.compile(r"^[ \t]*(?:(?:令和|平成)\s*(?:元|[0-9]{1,2})\s*年度[ \t]*){3,}$", re.M)
 ROW_LABELS = re.compile(r"\s*目標\s*\n?\s*実績\s*\n")

@@ -10,7 +10,7 @@ folder and swapped in atomically.
                             unit_vectors.npy float16 [n_sentences, dim] (zeros for sentences too short to embed)
                             dense.faiss     FAISS inner-product index over vectors
                             bm25/           bm25s files (npy + json) over fugashi words
-                            bm25_chars/     bm25s files over character bigrams (rag.tokenize.char_bigrams)
+                            bm25_chars/     bm25s files over character bigrams (rag.lang.tokenize.char_bigrams)
 
 Unchanged documents keep their chunks and vectors; only new or changed text is embedded.
 """
@@ -33,18 +33,18 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.bm25 import SavedBM25
-from rag.chunk import ChunkSettings, chunk_document
-from rag.embed import Embedder
-from rag.eras import year_token, years_in
+from rag.embed.embedders import Embedder
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError
-from rag.facts import Fact, extract_facts
-from rag.ingest import IngestFailure, OcrOptions, document_hash, load_metadata, read_document, scan_corpus
-from rag.prefectures import ENGLISH
+from rag.facts.extract import Fact, extract_facts
+from rag.index.bm25 import SavedBM25
+from rag.ingest.chunk import ChunkSettings, chunk_document
+from rag.ingest.documents import IngestFailure, OcrOptions, document_hash, load_metadata, read_document, scan_corpus
+from rag.lang.eras import year_token, years_in
+from rag.lang.prefectures import ENGLISH
+from rag.lang.segment import split_units
+from rag.lang.tokenize import char_bigrams, tokenize
 from rag.stopwatch import Stopwatch
-from rag.tokenize import char_bigrams, tokenize
 from rag.types import Chunk, Document, DocumentMeta
-from rag.units import split_units
 
 SCHEMA_VERSION = 2
 # Bump when ingest, normalisation, chunking or fact extraction change what an index holds.
@@ -134,7 +134,7 @@ class Index:
     chunks: list[Chunk]
     vectors: np.ndarray
     dense: object  # faiss.Index
-    bm25: object  # rag.bm25.SavedBM25 when loaded, bm25s.BM25 when built in memory (same get_scores)
+    bm25: object  # rag.index.bm25.SavedBM25 when loaded, bm25s.BM25 when built in memory (same get_scores)
     facts: list[Fact] = field(default_factory=list)
     units: np.ndarray | None = None  # [n_sentences, 3] chunk row, start, end (None: built before sentences had vectors)
     unit_vectors: np.ndarray | None = None
@@ -432,7 +432,7 @@ MIN_UNIT_CHARS = 8  # shorter sentences (a mark, a number, a word) are not embed
 def sentence_vectors(
     chunks: list[Chunk], embedder: Embedder, old: Index | None = None, progress: ProgressFn | None = None
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Spans and vectors of every sentence of `chunks` (see rag.units), reusing the previous
+    """Spans and vectors of every sentence of `chunks` (see rag.lang.segment), reusing the previous
     build's vectors for unchanged sentences; returns (units, vectors, number embedded)."""
     spans: list[tuple[int, int, int]] = []
     texts: list[str] = []

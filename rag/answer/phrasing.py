@@ -3,9 +3,9 @@ text quoted from a cited passage."""
 
 from __future__ import annotations
 
-from rag.eras import era_western_label
-from rag.prefectures import ENGLISH
-from rag.vocab import MEASURE_EN, MEASURE_JA, Measure
+from rag.lang.eras import era_western_label
+from rag.lang.prefectures import ENGLISH
+from rag.lang.vocab import MEASURE_EN, MEASURE_JA, Measure
 
 NOT_FOUND = {"ja": "該当する記述は見つかりませんでした。", "en": "No passage states this."}
 RELATED = {"ja": "関連する箇所", "en": "Related passages"}

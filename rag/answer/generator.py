@@ -1,5 +1,5 @@
 """Generated answers from the site's own LLM (an OpenAI-compatible endpoint named in settings), each
-sentence checked against the passages it cites (rag.verify) before it is shown.
+sentence checked against the passages it cites (rag.answer.verify) before it is shown.
 
 The extractive reader's answer is computed first and is what the user gets whenever generation
 fails: an unreachable or slow endpoint, a malformed reply, "no answer", or a first sentence (the core
@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag import llm, phrasing
-from rag.answer import Answerer, ExtractiveAnswerer, citations_of
-from rag.catalog import Catalog
-from rag.query import Query
+from rag.answer import llm, phrasing
+from rag.answer.catalog import Catalog
+from rag.answer.extractive import Answerer, ExtractiveAnswerer, citations_of
+from rag.answer.verify import Checked, check_sentence, split_sentences
+from rag.query.understand import Query
 from rag.types import Answer, Citation, Hit
-from rag.verify import Checked, check_sentence, split_sentences
 
 NO_ANSWER = "NO_ANSWER"
 _MARKER_SO_FAR = re.compile(r"[\s\[\]0-9]*")

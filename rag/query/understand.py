@@ -14,13 +14,13 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from rag.eras import expand_years, year_mentions, year_token
 from rag.errors import QueryError
-from rag.glossary import glossary_terms, is_english
-from rag.prefectures import ENGLISH, mentioned_in_question
-from rag.tokenize import char_bigrams, content_compounds, tokenize
-from rag.translate import Lexicon, english_words
-from rag.vocab import GENERIC, Expect, Measure, expect_of, measure_of
+from rag.lang.eras import expand_years, year_mentions, year_token
+from rag.lang.glossary import glossary_terms, is_english
+from rag.lang.prefectures import ENGLISH, mentioned_in_question
+from rag.lang.tokenize import char_bigrams, content_compounds, tokenize
+from rag.lang.translate import Lexicon, english_words
+from rag.lang.vocab import GENERIC, Expect, Measure, expect_of, measure_of
 
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY = 8  # earlier questions a follow-up may lean on; older ones are ignored
@@ -201,7 +201,7 @@ def _read(question: str, reader: Reader | None) -> Query:
         topic=topic,
         concepts=tuple(concepts),
         tokens=tuple(tokens),
-        bigrams=tuple(char_bigrams(norm)),  # English questions' hybrid search does not use them (rag.fusion)
+        bigrams=tuple(char_bigrams(norm)),  # English questions' hybrid search does not use them (rag.query.fusion)
         dense_text=dense_text,
         ja_terms=ja_terms,
     )

@@ -1,6 +1,6 @@
-"""Fit the reader's sentence weights (`rag.sentences.WEIGHTS`) on data nobody here wrote.
+"""Fit the reader's sentence weights (`rag.answer.sentences.WEIGHTS`) on data nobody here wrote.
 
-    python -m rag.fit_reader [--jsquad N] [--set DIR ...]
+    python -m rag.evaluation.fit_reader [--jsquad N] [--set DIR ...]
 
 Examples come from JSQuAD (the sentences of each question's gold passage; positive: the
 sentence holding the answer span) and from question sets in the eval schema, such as
@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.catalog import Catalog, units_of
-from rag.evaluate import contains, key, load_set
-from rag.index import DocRecord, in_memory_index
-from rag.normalize import normalize_for_matching
+from rag.answer.catalog import Catalog, units_of
+from rag.answer.sentences import FEATURES, WEIGHTS, score_sentences
+from rag.evaluation.evaluate import contains, key, load_set
+from rag.index.store import DocRecord, in_memory_index
+from rag.lang.normalize import normalize_for_matching
 from rag.pipeline import Rag
-from rag.query import understand
-from rag.sentences import FEATURES, WEIGHTS, score_sentences
+from rag.query.understand import understand
 from rag.settings import load_settings
 from rag.types import Chunk, DocumentMeta, Hit
 
@@ -37,7 +37,7 @@ Group = tuple[str, np.ndarray, np.ndarray]  # question id, features [n, f], labe
 
 
 def jsquad_groups(n: int, data: Path, seed: int = 0) -> list[Group]:
-    from rag.embed import load_embedder
+    from rag.embed.embedders import load_embedder
 
     settings = load_settings()
     embedder = load_embedder(settings.model, settings.models_dir)
@@ -136,7 +136,7 @@ def _half(qid: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m rag.fit_reader", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m rag.evaluation.fit_reader", description=__doc__.split("\n\n")[0])
     p.add_argument("--jsquad", type=int, default=1000, help="JSQuAD questions to use (0: none)")
     p.add_argument("--jsquad-data", default="eval/benchmarks/jsquad")
     p.add_argument("--set", action="append", default=[], help="an eval set folder (repeat)")

@@ -1,5 +1,5 @@
 """Hybrid retrieval: FAISS inner product on normalised vectors plus BM25 on
-fugashi tokens, fused as `rag.fusion` says; the query's scope filters by prefecture and
+fugashi tokens, fused as `rag.query.fusion` says; the query's scope filters by prefecture and
 document. `Searcher.search` takes a `Query` (see `rag.query.understand`)."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.embed import Embedder
+from rag.embed.embedders import Embedder
 from rag.errors import QueryError
-from rag.fusion import Fusion, convex, rrf
-from rag.index import Index
-from rag.prefectures import canonical
-from rag.query import Query, Scope, understand
+from rag.index.store import Index
+from rag.lang.prefectures import canonical
+from rag.query.fusion import Fusion, convex, rrf
+from rag.query.understand import Query, Scope, understand
 from rag.types import Hit
 
 MODES = ("hybrid", "dense", "bm25", "bigram")

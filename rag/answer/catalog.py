@@ -12,11 +12,11 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from rag.facts import Fact
-from rag.index import DocRecord, Index
-from rag.tokenize import tokenize
+from rag.facts.extract import Fact
+from rag.index.store import DocRecord, Index
+from rag.lang.segment import Unit, split_units
+from rag.lang.tokenize import tokenize
 from rag.types import Chunk
-from rag.units import Unit, split_units
 
 
 @dataclass(frozen=True)

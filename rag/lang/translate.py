@@ -6,7 +6,7 @@ SQLite file once into a small lookup table (English gloss -> Japanese headwords,
 words first); `Lexicon.terms` looks English phrases up in it and keeps the terms the
 indexed documents actually contain, so a word with many senses ("target": 目標, 対象,
 標的, ターゲット …) only brings the readings a plan document uses. Plan-document terms a
-dictionary lacks (e-approval → 電子決裁) come from `rag.glossary`.
+dictionary lacks (e-approval → 電子決裁) come from `rag.lang.glossary`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _PRIORITY = ("news1", "ichi1", "spec1", "spec2", "gai1", "news2", "ichi2", "gai2
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _WORD = re.compile(r"[a-z][a-z\-]*[a-z]|[a-z]")
 # English words that carry no topic: question words, auxiliaries, pronouns, measure words
-# that the question reader handles itself (target, budget, … live in rag.vocab)
+# that the question reader handles itself (target, budget, … live in rag.lang.vocab)
 STOP = frozenset(
     """a an the of in on at to for from by with and or but not no nor is are was were be been being am
     what which who whom whose when where why how does do did done doing its it this that these those

@@ -22,8 +22,8 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.embed.export import OPENVINO_DIR
 from rag.errors import ModelUnavailableError
-from rag.runtime_export import OPENVINO_DIR
 
 DEFAULT_MODEL = "multilingual-e5-small"
 OPENVINO_CACHE = "openvino-cache"
@@ -163,14 +163,14 @@ class SentenceTransformerEmbedder:
 
 class OpenVINOEmbedder:
     """The exported graph (encoder, mean pooling, L2 norm) on OpenVINO's CPU plugin; the tokenizer is
-    the folder's sentencepiece.model (rag.spm) or else its tokenizer.json. Neither torch nor
+    the folder's sentencepiece.model (rag.embed.spm) or else its tokenizer.json. Neither torch nor
     transformers is imported."""
 
     def __init__(self, spec: ModelSpec, batch_size: int = 8) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        from rag.runtime_export import openvino_model
-        from rag.spm import SPM_FILE, SentencePieceTokenizer
+        from rag.embed.export import openvino_model
+        from rag.embed.spm import SPM_FILE, SentencePieceTokenizer
 
         folder = Path(spec.location)
         spm = None
@@ -210,7 +210,7 @@ class OpenVINOEmbedder:
                 f"could not load {xml} ({e.__class__.__name__}: {e}): run `rag model build --force`"
             ) from e
         if spm is not None:
-            # the same tokens as tokenizer.json in less time and a fifth of the memory (rag.spm)
+            # the same tokens as tokenizer.json in less time and a fifth of the memory (rag.embed.spm)
             try:
                 self._spm = spm.result()
             except Exception as e:
@@ -321,6 +321,6 @@ def load_embedder(name: str, models_dir: Path, backend: str = "auto") -> Embedde
 
 
 def _has_openvino_export(spec: ModelSpec) -> bool:
-    from rag.runtime_export import openvino_model
+    from rag.embed.export import openvino_model
 
     return openvino_model(Path(spec.location)).exists() and importlib.util.find_spec("openvino") is not None

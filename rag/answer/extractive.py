@@ -25,17 +25,15 @@ from typing import Protocol
 
 import numpy as np
 
-from rag import phrasing
-from rag.catalog import Catalog, units_of
-from rag.eras import era_western_label, year_mentions, years_in
-from rag.facts import Fact, kpi_labels
-from rag.normalize import NormText, nfkc, normalize_for_matching
-from rag.query import Query
-from rag.sentences import QUESTION_LINE, Sentence, is_heading_like, score_sentences, share, topic_weights
-from rag.tables import YearTable, year_tables
-from rag.tokenize import tokenize
-from rag.types import Answer, Citation, Hit
-from rag.vocab import (
+from rag.answer import phrasing
+from rag.answer.catalog import Catalog, units_of
+from rag.answer.sentences import QUESTION_LINE, Sentence, is_heading_like, score_sentences, share, topic_weights
+from rag.facts.extract import Fact, kpi_labels
+from rag.facts.tables import YearTable, year_tables
+from rag.lang.eras import era_western_label, year_mentions, years_in
+from rag.lang.normalize import NormText, nfkc, normalize_for_matching
+from rag.lang.tokenize import tokenize
+from rag.lang.vocab import (
     DATE,
     DATE_RANGE,
     FACT_GENERIC,
@@ -49,6 +47,8 @@ from rag.vocab import (
     Measure,
     value_pattern,
 )
+from rag.query.understand import Query
+from rag.types import Answer, Citation, Hit
 
 # passages cited: those the answer quotes, then the other top passages as further reading
 MAX_CITATIONS = 5

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.ingest import (
+from rag.ingest.documents import (
     MAX_FILE_BYTES,
     METADATA_FILE,
     NO_PREFECTURE,
@@ -24,7 +24,7 @@ from rag.ingest import (
     load_metadata,
     source_path,
 )
-from rag.prefectures import canonical
+from rag.lang.prefectures import canonical
 
 
 class UploadError(RagError):

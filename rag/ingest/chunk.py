@@ -12,8 +12,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from rag.eras import years_in
-from rag.normalize import NormText, normalize_for_matching
+from rag.lang.eras import years_in
+from rag.lang.normalize import NormText, normalize_for_matching
 from rag.types import Chunk, Document
 
 _BLANK = re.compile(r"\n[ \t]*\n+")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.normalize import normalize_for_matching
+from rag.lang.normalize import normalize_for_matching
 
 MAX_UNIT_CHARS = 240
 _ENDS = tuple("。！？!?")

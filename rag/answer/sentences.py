@@ -1,6 +1,6 @@
 """Which sentences of the retrieved passages answer the question.
 
-Every sentence (see `rag.units`) of the top passages gets features — how much of the
+Every sentence (see `rag.lang.segment`) of the top passages gets features — how much of the
 question's topic it holds (words weighted by rarity, alone and with its heading and the
 sentence before it), how close its embedding is to the question's (an English question
 scores Japanese sentences directly), the rank of its passage, and whether it holds the
@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.catalog import Catalog, units_of
-from rag.eras import years_in
-from rag.query import Concept, Query
-from rag.tokenize import tokenize
+from rag.answer.catalog import Catalog, units_of
+from rag.lang.eras import years_in
+from rag.lang.segment import Unit
+from rag.lang.tokenize import tokenize
+from rag.lang.vocab import DATE, Expect, value_pattern
+from rag.query.understand import Concept, Query
 from rag.types import Hit
-from rag.units import Unit
-from rag.vocab import DATE, Expect, value_pattern
 
 FEATURES = ("coverage", "context", "dense", "prior", "kind", "year", "short", "length")
 
@@ -39,11 +39,11 @@ class Weights:
     short     fewer than 8 characters, or a heading or a question line
     length    characters / 200, capped at 1 (longer sentences say more)
     Fitted by logistic regression on which sentence holds the answer, with
-    `python -m rag.tools.fit_reader` (see docs/reader.md): JSQuAD-test questions (sentences
+    `python -m rag.evaluation.fit_reader` (see docs/reader.md): JSQuAD-test questions (sentences
     of the gold passage) and ../shared/datasets/allganize-dev (sentences of the top
     retrieved passages); never on eval/qa.jsonl."""
 
-    # `python -m rag.fit_reader --jsquad 1000 --set ../shared/datasets/allganize-dev` (2026-12-02):
+    # `python -m rag.evaluation.fit_reader --jsquad 1000 --set ../shared/datasets/allganize-dev` (2026-12-02):
     # held-out top-1 holds the answer: allganize .302 -> .349, JSQuAD .883 -> .869
     values: tuple[float, ...] = (1.516, 1.781, 4.940, 3.047, 1.627, -0.642, -0.313, 1.020)
     bias: float = -7.146
