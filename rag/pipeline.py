@@ -14,7 +14,9 @@ from rag.answer.catalog import Catalog
 from rag.answer.extractive import Answerer
 from rag.answer.generator import make_answerer
 from rag.embed.embedders import Embedder, load_embedder
-from rag.index.store import BM25Params, BuildReport, Index, ProgressFn, build_index, load_index
+from rag.index.backends import BM25Params
+from rag.index.build import BuildReport, ProgressFn, build_index
+from rag.index.store import Index, load_index
 from rag.lang.tokenize import tokenize
 from rag.lang.translate import load_lexicon
 from rag.query.search import Searcher

@@ -1,9 +1,12 @@
 """The small frozen types that pass between pipeline stages:
-Document (pages of text) -> Chunk -> Hit -> Answer (with Citations)."""
+Document (pages of text) -> Chunk -> Hit -> Answer (with Citations); DocRecord is what the index
+keeps of a Document once it is chunked."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+
+from rag.lang.vocab import Measure
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,33 @@ class Document:
     @property
     def title(self) -> str:
         return self.meta.title or self.doc_id
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    doc_id: str
+    content_hash: str
+    meta: DocumentMeta
+    pages: int
+    chunks: int
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.meta.title or self.doc_id
+
+    @property
+    def prefecture(self) -> str | None:
+        return self.meta.prefecture
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DocRecord:
+        return cls(
+            d["doc_id"], d["content_hash"], DocumentMeta(**d["meta"]), d["pages"], d["chunks"], tuple(d.get("warnings", ()))
+        )
 
 
 @dataclass(frozen=True)
@@ -141,3 +171,32 @@ class Answer:
             bool(d.get("grounded")),
             d.get("generator"),
         )
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A figure stated in a passage for an indicator and fiscal year (read at index time)."""
+
+    chunk_id: str
+    doc_id: str
+    indicator: str  # as written (normalised), e.g. "公文書の電子化率(電子決裁システム利用率)"
+    year: int  # Western fiscal year
+    measure: Measure
+    value: str  # as normalised, e.g. "100", "177,051"
+    unit: str  # "%", "千円", …
+    start: int  # span of the value in the chunk's original text
+    end: int
+    label: str | None = None  # KGI / KPI-1 / project heading
+    indicator_original: str | None = None  # the indicator as written in the document
+    words: tuple[str, ...] = ()  # tokens of the indicator and label, for matching questions
+
+    @property
+    def display(self) -> str:
+        return f"{self.value}{self.unit}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Fact:
+        return cls(**{**d, "measure": Measure(d["measure"]), "words": tuple(d.get("words", ()))})

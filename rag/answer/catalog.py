@@ -9,14 +9,24 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import Any, Protocol
 
 import numpy as np
 
-from rag.facts.extract import Fact
-from rag.index.store import DocRecord, Index
 from rag.lang.segment import Unit, split_units
 from rag.lang.tokenize import tokenize
-from rag.types import Chunk
+from rag.types import Chunk, DocRecord, Fact
+
+
+class Indexed(Protocol):
+    """What a catalog is built from: `rag.index.store.Index` has these (the answerer never imports it)."""
+
+    documents: Mapping[str, DocRecord]
+    chunks: list[Chunk]
+    facts: list[Fact]
+    bm25: Any  # has .scores (bm25s's CSC arrays) and .vocab_dict
+    units: np.ndarray | None
+    unit_vectors: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -34,7 +44,7 @@ class Catalog:
     _fact_years: Mapping[tuple[str | None, str | None], frozenset[int]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def of(cls, index: Index) -> Catalog:
+    def of(cls, index: Indexed) -> Catalog:
         df: dict[str, int] = {}
         bm25 = index.bm25
         if bm25 is not None:

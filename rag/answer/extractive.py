@@ -28,7 +28,7 @@ import numpy as np
 from rag.answer import phrasing
 from rag.answer.catalog import Catalog, units_of
 from rag.answer.sentences import QUESTION_LINE, Sentence, is_heading_like, score_sentences, share, topic_weights
-from rag.facts.extract import Fact, kpi_labels
+from rag.facts.extract import kpi_labels
 from rag.facts.tables import YearTable, year_tables
 from rag.lang.eras import era_western_label, year_mentions, years_in
 from rag.lang.normalize import NormText, nfkc, normalize_for_matching
@@ -48,7 +48,7 @@ from rag.lang.vocab import (
     value_pattern,
 )
 from rag.query.understand import Query
-from rag.types import Answer, Citation, Hit
+from rag.types import Answer, Citation, Fact, Hit
 
 # passages cited: those the answer quotes, then the other top passages as further reading
 MAX_CITATIONS = 5

@@ -25,22 +25,15 @@ import numpy as np
 
 from rag.embed.embedders import Embedder
 from rag.evaluation.jsquad import DEFAULT_DATA, _passage_vectors, _read_jsonl
-from rag.index.store import (
-    MIN_UNIT_CHARS,
-    BM25Params,
-    DocRecord,
-    Index,
-    bigram_tokens,
-    bm25_tokens,
-    build_index,
-    make_dense,
-    passage_text,
-)
+from rag.index.backends import BM25Params, make_dense
+from rag.index.build import MIN_UNIT_CHARS, build_index
+from rag.index.store import Index
+from rag.index.text import bigram_tokens, bm25_tokens, passage_text
 from rag.lang.normalize import normalize_for_matching
 from rag.lang.segment import split_units
 from rag.pipeline import Rag
 from rag.settings import Settings
-from rag.types import Chunk, DocumentMeta
+from rag.types import Chunk, DocRecord, DocumentMeta
 
 TARGETS = {  # issue 14 (and 11 for search at 100k)
     "ask_p50_10k_ms": 12,
@@ -219,7 +212,7 @@ def scaled_index(embedder: Embedder, size: int, base: BenchBase, random_vectors:
     random unit vectors when asked), with their sentences and the facts of the plans."""
     import bm25s
 
-    from rag.index.store import document_facts
+    from rag.index.build import document_facts
 
     rng = np.random.default_rng(0)
     n = len(base.chunks)

@@ -26,12 +26,12 @@ import numpy as np
 from rag.answer.catalog import Catalog, units_of
 from rag.answer.sentences import FEATURES, WEIGHTS, score_sentences
 from rag.evaluation.evaluate import contains, key, load_set
-from rag.index.store import DocRecord, in_memory_index
+from rag.index.build import in_memory_index
 from rag.lang.normalize import normalize_for_matching
 from rag.pipeline import Rag
 from rag.query.understand import understand
 from rag.settings import load_settings
-from rag.types import Chunk, DocumentMeta, Hit
+from rag.types import Chunk, DocRecord, DocumentMeta, Hit
 
 Group = tuple[str, np.ndarray, np.ndarray]  # question id, features [n, f], labels [n]
 

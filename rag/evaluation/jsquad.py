@@ -17,12 +17,12 @@ import numpy as np
 
 from rag.embed.embedders import Embedder
 from rag.errors import RagError
-from rag.index.store import DocRecord, in_memory_index
+from rag.index.build import in_memory_index
 from rag.lang.normalize import normalize_for_matching
 from rag.query.fusion import Fusion
 from rag.query.search import MODES, Searcher
 from rag.query.understand import understand
-from rag.types import Chunk, DocumentMeta
+from rag.types import Chunk, DocRecord, DocumentMeta
 
 DEFAULT_DATA = Path("eval/benchmarks/jsquad")
 CACHE = Path("eval/reports/.cache")
@@ -58,7 +58,7 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 def _passage_vectors(embedder: Embedder, chunks: list[Chunk], records: dict[str, DocRecord], progress: bool) -> np.ndarray:
     """Embed passages once per model; the vectors are cached beside the reports."""
-    from rag.index.store import passage_text
+    from rag.index.text import passage_text
 
     texts = [passage_text(c, records[c.doc_id]) for c in chunks]
     digest = hashlib.sha256(("\n".join(texts) + embedder.fingerprint).encode()).hexdigest()[:16]

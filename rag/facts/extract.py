@@ -10,14 +10,14 @@ chunk's original text so the answer can highlight and cite it.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
 
 from rag.facts.tables import CELL, year_tables
 from rag.lang.eras import era_to_western
 from rag.lang.normalize import normalize_for_matching
-from rag.types import Chunk
+from rag.lang.vocab import Measure
+from rag.types import Chunk, Fact
 
-MEASURES = ("target", "actual", "budget")
+MEASURES = tuple(Measure)
 _UNIT = r"(?:%|件|人|所属|千円|百万円|円|団体|市町村|手続|室)"
 _NUM = r"[0-9][0-9,]*(?:\.[0-9]+)?"
 # "KGI 公文書の電子化率(電子決裁システム利用率)2022(R4)年度 100%"
@@ -35,33 +35,6 @@ _MIE_BUDGET = re.compile(
 _BUDGET_HEADER = re.compile(r"令和(?P<n>[0-9]{1,2})年度予算[^\n]*\n\s*(?P<v>[0-9][0-9,]*)\s*千円")
 _BUDGET_LINE = re.compile(r"^(?P<name>[^\n]{2,50}?(?:事業|経費|費))\s+(?P<v>[0-9][0-9,]*)\s*千円\s*$", re.M)
 _PROJECT_PREFIX = re.compile(r"^[\s0-9・.()（）一部新\-•]*")
-
-
-@dataclass(frozen=True)
-class Fact:
-    chunk_id: str
-    doc_id: str
-    indicator: str  # as written (normalised), e.g. "公文書の電子化率(電子決裁システム利用率)"
-    year: int  # Western fiscal year
-    measure: str  # target | actual | budget
-    value: str  # as normalised, e.g. "100", "177,051"
-    unit: str  # "%", "千円", …
-    start: int  # span of the value in the chunk's original text
-    end: int
-    label: str | None = None  # KGI / KPI-1 / project heading
-    indicator_original: str | None = None  # the indicator as written in the document
-    words: tuple[str, ...] = ()  # tokens of the indicator and label, for matching questions
-
-    @property
-    def display(self) -> str:
-        return f"{self.value}{self.unit}"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Fact:
-        return cls(**{**d, "words": tuple(d.get("words", ()))})
 
 
 def _project_name(text: str, pos: int) -> str | None:
@@ -146,13 +119,13 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
                     year = era_to_western("平成" if int(m["y"]) > 20 else "令和", int(m["y"]))
                 kind = kinds.get(k, "")
                 if "予算" in label:
-                    measure = "budget"
+                    measure = Measure.BUDGET
                 elif "目標値" in kind and "実績値" not in kind:
-                    measure = "target"
+                    measure = Measure.TARGET
                 elif ("実績値" in kind or "現状値" in kind) and "目標値" not in kind:
-                    measure = "actual"
+                    measure = Measure.ACTUAL
                 elif "目標値" in kind and doc_year is not None and year > doc_year:
-                    measure = "target"  # a future year of this document can only hold a target
+                    measure = Measure.TARGET  # a future year of this document can only hold a target
                 else:
                     continue
                 lead = len(cell) - len(cell.lstrip())
@@ -205,7 +178,7 @@ def _year_tables(text: str, add) -> None:
                 continue
             tag, name, span = fitting[0]
             for i, year in enumerate(t.years):
-                for k, measure in ((2 * i, "target"), (2 * i + 1, "actual")):
+                for k, measure in ((2 * i, Measure.TARGET), (2 * i + 1, Measure.ACTUAL)):
                     s, e = t.cells[k]
                     cell = CELL.fullmatch(section, s, e) or CELL.match(section, s)
                     if cell and cell["v"]:
@@ -240,7 +213,7 @@ def _page_facts(chunks: list[Chunk], doc_year: int | None) -> list[Fact]:
     def add(
         indicator: str,
         year: int,
-        measure: str,
+        measure: Measure,
         value: str,
         unit: str,
         vs: int,

@@ -8,7 +8,7 @@ import pytest
 
 from rag.embed.embedders import load_embedder
 from rag.errors import ModelUnavailableError
-from rag.index.store import build_index
+from rag.index.build import build_index
 from rag.pipeline import Rag
 from rag.settings import Settings
 from tests.conftest import CORPUS, MODELS

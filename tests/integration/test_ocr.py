@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.index.store import build_index, load_index
+from rag.index.build import build_index
+from rag.index.store import load_index
 from rag.ingest.ocr import as_text, read_image
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -69,7 +70,7 @@ def test_an_image_only_pdf_page_is_indexed_by_ocr_and_marked(tmp_path, fake_embe
     page = _render(PARAGRAPH)
     page.save(corpus / "scan.pdf", "PDF", resolution=150.0)  # a page that is only an image: no text layer
     report = build_index(corpus, tmp_path / "index", fake_embedder)
-    assert report.added == ["scan.pdf"] and not report.failed
+    assert report.added == ("scan.pdf",) and not report.failed
     assert any(k.startswith("ocr (1 pages") for k in report.profile)  # OCR time per page is reported
     index = load_index(tmp_path / "index", fake_embedder)
     (chunk,) = index.chunks

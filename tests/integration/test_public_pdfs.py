@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from rag.index.store import build_index
+from rag.index.build import build_index
 from rag.pipeline import Rag
 from rag.settings import Settings
 from tests.conftest import MODELS, REPO
@@ -26,7 +26,7 @@ def pdf_rag(tmp_path_factory, embedder):
 
 def test_all_four_index_without_error(pdf_rag):
     report, rag = pdf_rag
-    assert report.failed == [] and sorted(report.added) == sorted(PAGES)
+    assert report.failed == () and sorted(report.added) == sorted(PAGES)
     for doc_id, n_pages in PAGES.items():
         pages = [c.page for c in rag.index.chunks if c.doc_id == doc_id]
         assert pages and all(1 <= p <= n_pages for p in pages), doc_id

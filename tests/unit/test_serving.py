@@ -31,7 +31,7 @@ def test_answers_continue_during_a_rebuild_and_switch_atomically(small_corpus, t
     stop.set()
     worker.join()
     assert errors == [] and answered and all(answered)
-    assert report.added == ["new.txt"]
+    assert report.added == ("new.txt",)
     assert "new.txt" in rag.index.documents  # the running instance switched to the new build
 
 

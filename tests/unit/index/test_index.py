@@ -5,7 +5,8 @@ import pytest
 
 from rag.embed.embedders import FakeEmbedder
 from rag.errors import IndexMismatchError, IndexNotFoundError
-from rag.index.store import SCHEMA_VERSION, build_index, load_index
+from rag.index.build import build_index
+from rag.index.store import SCHEMA_VERSION, load_index
 from tests.pdfs import make_pdf
 
 
@@ -50,7 +51,7 @@ def test_incremental_embeds_only_new_and_changed(small_corpus, tmp_path):
     (small_corpus / "new.txt").write_text("新しい文書：香川県の計画です。", encoding="utf-8")
     (small_corpus / "okayama.md").unlink()
     report = build_index(small_corpus, tmp_path / "index", emb)
-    assert report.added == ["new.txt"] and report.removed == ["okayama.md"]
+    assert report.added == ("new.txt",) and report.removed == ("okayama.md",)
     # the new chunk and its sentence, nothing else
     assert emb.embedded and all("香川県" in t for t in emb.embedded) and report.embedded == 1
     index = load_index(tmp_path / "index", emb)
@@ -67,7 +68,7 @@ def test_metadata_change_updates_the_document(small_corpus, tmp_path, fake_embed
     meta = small_corpus / "metadata.toml"
     meta.write_text(meta.read_text(encoding="utf-8").replace('title = "施策シート"', 'title = "新しい題"'), encoding="utf-8")
     report = build_index(small_corpus, tmp_path / "index", fake_embedder)
-    assert report.updated == ["mie.txt"]
+    assert report.updated == ("mie.txt",)
     assert load_index(tmp_path / "index").documents["mie.txt"].title == "新しい題"
 
 
@@ -86,7 +87,7 @@ def test_a_document_that_breaks_later_keeps_its_previous_version(small_corpus, t
     build_index(small_corpus, tmp_path / "index", fake_embedder)
     (small_corpus / "mie.txt").write_bytes(b"\x00\x00binary now")
     report = build_index(small_corpus, tmp_path / "index", fake_embedder)
-    assert report.kept_previous == ["mie.txt"]
+    assert report.kept_previous == ("mie.txt",)
     assert "mie.txt" in load_index(tmp_path / "index").documents
 
 

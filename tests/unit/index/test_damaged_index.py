@@ -6,7 +6,8 @@ import pytest
 
 from rag.cli import main
 from rag.errors import IndexMismatchError
-from rag.index.store import build_index, load_index, verify_index
+from rag.index.build import build_index
+from rag.index.store import load_index, verify_index
 
 
 def _truncate(path):

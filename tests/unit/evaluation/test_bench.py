@@ -4,11 +4,11 @@ import numpy as np
 
 from rag.embed.embedders import FakeEmbedder
 from rag.evaluation.bench import BenchBase, BenchResult, _latencies, scaled_index
-from rag.index.store import DocRecord, bigram_tokens, bm25_tokens
+from rag.index.text import bigram_tokens, bm25_tokens
 from rag.lang.segment import split_units
 from rag.pipeline import Rag
 from rag.settings import Settings
-from rag.types import Chunk, DocumentMeta
+from rag.types import Chunk, DocRecord, DocumentMeta
 from tests.conftest import MODELS
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from rag.web.viewer import SCALE, pixel_boxes
 
-PDF = Path(__file__).parents[1] / "fixtures" / "public-pdfs" / "01point.pdf"
+PDF = Path(__file__).parents[2] / "fixtures" / "public-pdfs" / "01point.pdf"
 SENTENCE = "2008年にはFTTHが総契約数においてDSLを抜き"
 
 

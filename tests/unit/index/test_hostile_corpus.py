@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from rag.index.store import build_index, load_index
+from rag.index.build import build_index
+from rag.index.store import load_index
 from rag.ingest.documents import scan_corpus
 
 TEXT = "香川県の計画。オープンデータの公開件数を令和7年度までに500件とする。"

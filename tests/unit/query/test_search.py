@@ -3,7 +3,8 @@ import json
 import pytest
 
 from rag.errors import QueryError
-from rag.index.store import build_index, load_index
+from rag.index.build import build_index
+from rag.index.store import load_index
 from rag.query.search import Searcher
 from rag.query.understand import Scope, understand
 
