@@ -317,11 +317,13 @@ def cmd_info(args: argparse.Namespace) -> int:
     if not problems:
         from rag.index.store import load_index
 
-        index = load_index(settings.index)
-        print(f"documents: {len(index.documents)}")
-        for d in index.documents.values():
-            print(f"  {d.doc_id}  {d.prefecture or '-'}  {d.meta.title or ''}  pages={d.pages} chunks={d.chunks}")
-            for w in d.warnings:
+        info = load_index(settings.index).info()
+        print(f"documents: {len(info['documents'])}")
+        for d in info["documents"]:
+            print(
+                f"  {d['doc_id']}  {d['meta']['prefecture'] or '-'}  {d['meta']['title'] or ''}  pages={d['pages']} chunks={d['chunks']}"
+            )
+            for w in d["warnings"]:
                 print(f"      warning: {w}")
     for f in m.get("failures", []):
         print(f"failed:    {f['doc_id']}: {f['reason']}")

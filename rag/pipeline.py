@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -203,18 +203,7 @@ class Rag:
         return query, hits, qv, loaded.catalog
 
     def info(self) -> dict:
-        index = self.index
-        m = index.manifest
-        return {
-            "path": str(index.path),
-            "built_at": m["built_at"],
-            "model": m["model"],
-            "chunks": m["chunks"],
-            "documents": [asdict(d) | {"title": d.title} for d in index.documents.values()],
-            "prefectures": index.prefectures,
-            "failures": m.get("failures", []),
-            "settings": m.get("settings", {}),
-        }
+        return self.index.info()
 
 
 def hit_json(hit: Hit) -> dict:

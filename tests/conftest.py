@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.embed.embedders import FakeEmbedder
+import rag.pipeline
+from tests.fakes import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
@@ -31,6 +32,11 @@ def isolated(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("RAG_MODELS_DIR", str(MODELS))
     monkeypatch.chdir(tmp_path)
+    # RAG_MODEL=fake (tests only): the CLI and the app run on the fake embedder
+    real = rag.pipeline.load_embedder
+    monkeypatch.setattr(
+        rag.pipeline, "load_embedder", lambda name, *a, **k: FakeEmbedder() if name == "fake" else real(name, *a, **k)
+    )
     return tmp_path
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import itertools
 import json
 import os
 import threading
@@ -282,36 +281,10 @@ def _bar(total: int, show: bool):
     return tqdm(total=total, unit="text", leave=False)
 
 
-class FakeEmbedder:
-    """Deterministic bag-of-character-bigrams vectors: similar texts get similar
-    vectors, with no model and no network. For tests only."""
-
-    def __init__(self, dim: int = 64) -> None:
-        self.model_id = "fake"
-        self.fingerprint = f"fake-{dim}"
-        self.dim = dim
-
-    def _vec(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        t = "".join(text.split())
-        for a, b in itertools.pairwise(t):
-            v[int(hashlib.md5((a + b).encode()).hexdigest()[:8], 16) % self.dim] += 1.0
-        n = np.linalg.norm(v)
-        return v / n if n else v
-
-    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self.embed_passages(texts)
-
-
 BACKENDS = ("auto", "openvino", "torch")
 
 
 def load_embedder(name: str, models_dir: Path, backend: str = "auto") -> Embedder:
-    if name == "fake":
-        return FakeEmbedder()
     if backend not in BACKENDS:
         raise ModelUnavailableError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
     spec = resolve_model(name, models_dir)

@@ -12,29 +12,31 @@ from __future__ import annotations
 import re
 
 from rag.facts.tables import CELL, year_tables
-from rag.lang.eras import era_to_western
+from rag.lang.eras import bare_fiscal_year, era_to_western, year_of_cell
 from rag.lang.normalize import normalize_for_matching
-from rag.lang.vocab import Measure
+from rag.lang.vocab import FACT_UNITS, NUMBER, UNIT_WORDS, Measure
 from rag.types import Chunk, Fact
 
 MEASURES = tuple(Measure)
-_UNIT = r"(?:%|件|人|所属|千円|百万円|円|団体|市町村|手続|室)"
-_NUM = r"[0-9][0-9,]*(?:\.[0-9]+)?"
+_UNIT = f"(?:{'|'.join(map(re.escape, FACT_UNITS))})"
 # "KGI 公文書の電子化率(電子決裁システム利用率)2022(R4)年度 100%"
 _INLINE_TARGET = re.compile(
-    rf"(?P<label>KGI|KPI\s*-?\s*[0-9]*)\s*[::]?\s*(?P<ind>[^\n]{{2,60}}?)\s*(?P<y>(?:19|20)[0-9]{{2}})\s*(?:\([^)\n]{{1,6}}\))?\s*年度\s*(?P<v>{_NUM})\s*(?P<u>{_UNIT})"
+    rf"(?P<label>KGI|KPI\s*-?\s*[0-9]*)\s*[::]?\s*(?P<ind>[^\n]{{2,60}}?)\s*(?P<y>(?:19|20)[0-9]{{2}})\s*(?:\([^)\n]{{1,6}}\))?\s*年度\s*(?P<v>{NUMBER})\s*(?P<u>{_UNIT})"
 )
 # "…の電子化を推進し、2022(令和4)年度までに100%電子化する。"
 _BY_YEAR = re.compile(
-    rf"(?P<ind>[^\n。]{{4,80}}?)(?P<y>(?:19|20)[0-9]{{2}})\s*(?:\([^)\n]{{1,6}}\))?\s*年度\s*までに\s*(?P<v>{_NUM})\s*(?P<u>{_UNIT})"
+    rf"(?P<ind>[^\n。]{{4,80}}?)(?P<y>(?:19|20)[0-9]{{2}})\s*(?:\([^)\n]{{1,6}}\))?\s*年度\s*までに\s*(?P<v>{NUMBER})\s*(?P<u>{_UNIT})"
 )
-_MIE_BUDGET = re.compile(
+# a project sheet's budget line, last year against this one: "予算額：(R2) 64,370千円 → (R3) 177,051千円"
+_BUDGET_THEN_NOW = re.compile(
     r"予算額\s*[::]\s*\((?P<e1>[RH])(?P<n1>[0-9]{1,2})\)\s*(?P<v1>[0-9][0-9,]*|一)\s*千円\s*(?:→\s*)?"
     r"\((?P<e2>[RH])(?P<n2>[0-9]{1,2})\)\s*(?P<v2>[0-9][0-9,]*)\s*千円"
 )
 _BUDGET_HEADER = re.compile(r"令和(?P<n>[0-9]{1,2})年度予算[^\n]*\n\s*(?P<v>[0-9][0-9,]*)\s*千円")
 _BUDGET_LINE = re.compile(r"^(?P<name>[^\n]{2,50}?(?:事業|経費|費))\s+(?P<v>[0-9][0-9,]*)\s*千円\s*$", re.M)
 _PROJECT_PREFIX = re.compile(r"^[\s0-9・.()（）一部新\-•]*")
+# a table cell holding a value, maybe with the year it is of: "18,765 件 (30年度)"
+_VALUE_CELL = re.compile(rf"^(?P<v>{NUMBER})\s*(?P<u>{_UNIT}|百万円)?(?:\s*\((?P<y>[0-9]{{1,2}})年度\))?$")
 
 
 def _project_name(text: str, pos: int) -> str | None:
@@ -50,22 +52,6 @@ def _project_name(text: str, pos: int) -> str | None:
             return s
         return None
     return None
-
-
-_YEAR_CELL = re.compile(r"^(?:(令和|平成)\s*)?(元|[0-9]{1,2})\s*年度$|^([RH])\s*([0-9]{1,2})\s*年度?$")
-_VALUE_CELL = re.compile(rf"^(?P<v>{_NUM})\s*(?P<u>{_UNIT}|百万円)?(?:\s*\((?P<y>[0-9]{{1,2}})年度\))?$")
-
-
-def _year_of_cell(cell: str, era: str) -> tuple[int, str] | None:
-    m = _YEAR_CELL.match(cell.strip())
-    if not m:
-        return None
-    if m.group(3):
-        era = {"R": "令和", "H": "平成"}[m.group(3)]
-        return era_to_western(era, int(m.group(4))), era
-    era = m.group(1) or era
-    n = 1 if m.group(2) == "元" else int(m.group(2))
-    return era_to_western(era, n), era
 
 
 def _tab_tables(text: str, doc_year: int | None, add) -> None:
@@ -84,7 +70,7 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
         era = "令和"
         years: dict[int, int] = {}
         for k, c in enumerate(cells):
-            y = _year_of_cell(c, era)
+            y = year_of_cell(c, era)
             if y:
                 years[k], era = y
         if len(cells) < 3 or len(years) < 2:
@@ -116,7 +102,7 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
                     continue
                 year = years[k]
                 if m["y"]:  # "18,765 件 (30年度)": the cell names its own year
-                    year = era_to_western("平成" if int(m["y"]) > 20 else "令和", int(m["y"]))
+                    year = bare_fiscal_year(int(m["y"]))
                 kind = kinds.get(k, "")
                 if "予算" in label:
                     measure = Measure.BUDGET
@@ -139,7 +125,6 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
 _SECTION = re.compile(r"^[^\n]{2,30}\([0-9]{1,2}\)[ \t]*$", re.M)
 _KPI_LABEL = re.compile(r"^[ \t]*(?P<tag>KGI|KPI\s*-\s*[0-9]+)\s*[::]\s*(?P<name>[^\n]+)(?:\n(?P<more>[^\n]{1,20}))?$", re.M)
 # which units a label's wording admits: a rate is in %, a count of people in 人
-_UNIT_WORDS = {"%": re.compile("率|割合"), "人": re.compile("者数|人数")}
 
 
 def kpi_labels(section: str) -> list[tuple[str, str, tuple[int, int]]]:
@@ -170,10 +155,10 @@ def _year_tables(text: str, add) -> None:
         labels = [(tag, name, (lo + a, lo + b)) for tag, name, (a, b) in kpi_labels(section)]
         tables = year_tables(section)
         for t in tables:
-            if t.unit not in _UNIT_WORDS:
+            if t.unit not in UNIT_WORDS:
                 continue
             same_unit = [x for x in tables if x.unit == t.unit]
-            fitting = [lab for lab in labels if _UNIT_WORDS[t.unit].search(lab[1])]
+            fitting = [lab for lab in labels if UNIT_WORDS[t.unit].search(lab[1])]
             if len(same_unit) != 1 or len(fitting) != 1:
                 continue
             tag, name, span = fitting[0]
@@ -248,7 +233,7 @@ def _page_facts(chunks: list[Chunk], doc_year: int | None) -> list[Fact]:
         add(
             m["ind"],
             int(m["y"]),
-            "target",
+            Measure.TARGET,
             m["v"],
             m["u"],
             m.start("v"),
@@ -257,8 +242,8 @@ def _page_facts(chunks: list[Chunk], doc_year: int | None) -> list[Fact]:
             m.span("ind"),
         )
     for m in _BY_YEAR.finditer(text):
-        add(m["ind"], int(m["y"]), "target", m["v"], m["u"], m.start("v"), m.end("u"), None, m.span("ind"))
-    for m in _MIE_BUDGET.finditer(text):
+        add(m["ind"], int(m["y"]), Measure.TARGET, m["v"], m["u"], m.start("v"), m.end("u"), None, m.span("ind"))
+    for m in _BUDGET_THEN_NOW.finditer(text):
         name = _project_name(text, m.start())
         if name is None:
             continue
@@ -268,7 +253,7 @@ def _page_facts(chunks: list[Chunk], doc_year: int | None) -> list[Fact]:
             add(
                 name,
                 era_to_western(m[e], int(m[n])),
-                "budget",
+                Measure.BUDGET,
                 m[v],
                 "千円",
                 m.start(v),
@@ -280,10 +265,10 @@ def _page_facts(chunks: list[Chunk], doc_year: int | None) -> list[Fact]:
     headers = list(_BUDGET_HEADER.finditer(text))
     for i, h in enumerate(headers):
         year = era_to_western("令和", int(h["n"]))
-        add("予算総額", year, "budget", h["v"], "千円", h.start("v"), h.end("v") + 2, "予算")
+        add("予算総額", year, Measure.BUDGET, h["v"], "千円", h.start("v"), h.end("v") + 2, "予算")
         section_end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
         for m in _BUDGET_LINE.finditer(text, h.end(), section_end):
-            add(m["name"], year, "budget", m["v"], "千円", m.start("v"), m.end("v") + 2, m["name"], m.span("name"))
+            add(m["name"], year, Measure.BUDGET, m["v"], "千円", m.start("v"), m.end("v") + 2, m["name"], m.span("name"))
     return _dedupe(facts)
 
 

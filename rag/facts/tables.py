@@ -19,12 +19,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.lang.eras import era_to_western, era_western_label
+from rag.lang.eras import ERA_YEAR_ROW, era_fiscal_years, era_western_label
+from rag.lang.vocab import NUMBER, TABLE_UNITS
 
-YEAR_ROW = re.compile(r"^[ \t]*(?:(?:令和|平成)\s*(?:元|[0-9]{1,2})\s*年度[ \t]*){3,}$", re.M)
 ROW_LABELS = re.compile(r"\s*目標\s*\n?\s*実績\s*\n")
-CELL = re.compile(r"(?P<v>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<u>%|件|人)?(?:\(※\))?|[-－—―]")
-_YEAR_CELL = re.compile(r"(令和|平成)?\s*(元|[0-9]{1,2})\s*年度")
+CELL = re.compile(rf"(?P<v>{NUMBER})\s*(?P<u>{'|'.join(map(re.escape, TABLE_UNITS))})?(?:\(※\))?|[-－—―]")
 
 
 @dataclass(frozen=True)
@@ -54,8 +53,8 @@ class YearTable:
 def year_tables(text: str) -> list[YearTable]:
     """Every year-row table in `text` (NFKC), in order."""
     out = []
-    for m in YEAR_ROW.finditer(text):
-        years = [era_to_western(e or "令和", 1 if n == "元" else int(n)) for e, n in _YEAR_CELL.findall(m.group())]
+    for m in ERA_YEAR_ROW.finditer(text):
+        years = era_fiscal_years(m.group())
         head = ROW_LABELS.match(text, m.end() + 1) if m.end() < len(text) else None
         if not head:
             continue

@@ -25,7 +25,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +56,21 @@ class Index:
     @property
     def prefectures(self) -> list[str]:
         return sorted({d.prefecture for d in self.documents.values() if d.prefecture})
+
+    def info(self) -> dict:
+        """What the index holds, as `rag info`, the app and the eval reports show it."""
+        m = self.manifest
+        return {
+            "path": str(self.path),
+            "build_id": m.get("build_id", ""),
+            "built_at": m["built_at"],
+            "model": m["model"],
+            "chunks": m["chunks"],
+            "documents": [asdict(d) | {"title": d.title} for d in self.documents.values()],
+            "prefectures": self.prefectures,
+            "failures": m.get("failures", []),
+            "settings": m.get("settings", {}),
+        }
 
 
 def resolve(index_dir: Path) -> Path:

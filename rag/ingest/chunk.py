@@ -12,13 +12,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from rag.lang.eras import years_in
+from rag.lang.eras import is_year_header, years_in
 from rag.lang.normalize import NormText, normalize_for_matching
 from rag.types import Chunk, Document
 
 _BLANK = re.compile(r"\n[ \t]*\n+")
 _SENTENCE = re.compile(r"(?<=[。！？!?])|\n")
-_YEAR_CELL = re.compile(r"(令和|平成)?\s*(元|[0-9]{1,2})\s*年度|20[0-9]{2}\s*年度|\b[RH][0-9]{1,2}\b")
 _HEADING = re.compile(
     r"^\s*(?:【[^】]{1,40}】|第[0-9一二三四五六七八九十]+[章節部]\s*\S.*|[0-9]{1,2}(?:[.．][0-9]{1,2})*\s+\S.{0,30}"
     r"|[(（][0-9]{1,2}[)）]\s*\S.{0,30}|[ア-ン]\s+\S.{0,30}|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ].{0,40}|.{2,30}[（(][0-9]{1,2}[)）])\s*$"
@@ -52,10 +51,6 @@ class _Block:
     kind: str  # "prose" | "table" | "heading"
 
 
-def _is_year_header(line: str) -> bool:
-    return len(_YEAR_CELL.findall(line)) >= 2
-
-
 def _is_cell_line(line: str) -> bool:
     s = line.strip()
     return 0 < len(s) <= 24 and not s.endswith("。")
@@ -80,7 +75,7 @@ def _blocks(text: str) -> list[_Block]:
         if not body.strip():
             continue
         lines = [ln for ln in body.split("\n") if ln.strip()]
-        if any(_is_year_header(ln) for ln in lines):
+        if any(is_year_header(ln) for ln in lines):
             in_table = True
             blocks.append(_Block(start, end, "table"))
         elif in_table and all(_is_cell_line(ln) for ln in lines):

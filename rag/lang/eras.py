@@ -98,48 +98,17 @@ def year_mentions(text: str) -> list[YearMention]:
         + [(m.start(), ERA_LETTER[m.group(1)]) for m in _LETTER.finditer(text)]
     )
     for m in _BARE.finditer(text):
-        era = "令和"
-        for pos, name in era_positions:
-            if pos < m.start():
-                era = name
+        # "３年度" in a table header inherits the era named before it; with none, see bare_fiscal_year
+        era = next((name for pos, name in reversed(era_positions) if pos < m.start()), None)
         n = int(m.group(1))
-        if era == "令和" and n > 20:
-            era = "平成"
-        out.append(YearMention(era_to_western(era, n), True, m.start()))
+        year = bare_fiscal_year(n) if era in (None, "令和") else era_to_western(era, n)
+        out.append(YearMention(year, True, m.start()))
     return sorted(out, key=lambda x: x.start)
 
 
 def years_in(text: str) -> list[int]:
     """All years mentioned in `text`, era or Western, as Western years, in order of first mention."""
-    found: list[tuple[int, int]] = []
-    last_era: str | None = None
-    era_positions: list[tuple[int, str]] = []
-    for m in _ERA.finditer(text):
-        found.append((m.start(), era_to_western(m.group(1), _kanji_number(m.group(2)))))
-        era_positions.append((m.start(), m.group(1)))
-    for m in _LETTER.finditer(text):
-        found.append((m.start(), era_to_western(m.group(1), int(m.group(2)))))
-        era_positions.append((m.start(), ERA_LETTER[m.group(1)]))
-    for m in _WESTERN.finditer(text):
-        found.append((m.start(), int(m.group(1))))
-    for m in _FY_WESTERN.finditer(text):
-        found.append((m.start(), int(m.group(1))))
-    era_positions.sort()
-    for m in _BARE.finditer(text):
-        # "３年度" in a table header inherits the era named before it, else 令和
-        last_era = "令和"
-        for pos, era in era_positions:
-            if pos < m.start():
-                last_era = era
-        n = int(m.group(1))
-        if last_era == "令和" and n > 20:  # 令和21+ is decades away: a bare "30年度" is 平成30
-            last_era = "平成"
-        found.append((m.start(), era_to_western(last_era, n)))
-    seen: list[int] = []
-    for _, y in sorted(found):
-        if y not in seen:
-            seen.append(y)
-    return seen
+    return list(dict.fromkeys(m.year for m in year_mentions(text)))
 
 
 def year_token(year: int) -> str:
@@ -165,3 +134,44 @@ def era_year_spans(text: str) -> list[tuple[int, int, int]]:
     out = [(m.start(), m.end(), era_to_western(m.group(1), _kanji_number(m.group(2)))) for m in _ERA.finditer(text)]
     out += [(m.start(), m.end(), era_to_western(ERA_LETTER[m.group(1)], int(m.group(2)))) for m in _LETTER.finditer(text)]
     return sorted(out)
+
+
+# ---- years as tables write them (NFKC text) ---------------------------------------------------
+# one era fiscal year, the era often left to the row: 令和4年度, 平成30年度, ４年度; groups (era, number)
+ERA_FISCAL_YEAR = re.compile(r"(令和|平成)?\s*(元|[0-9]{1,2})\s*年度")
+# a row of three or more era fiscal years: the header of a year table
+ERA_YEAR_ROW = re.compile(r"^[ \t]*(?:(?:令和|平成)\s*(?:元|[0-9]{1,2})\s*年度[ \t]*){3,}$", re.M)
+# a cell that is one fiscal year and nothing else: 令和4年度, 4年度, R4年度, R4
+_YEAR_CELL = re.compile(r"^(?:(令和|平成)\s*)?(元|[0-9]{1,2})\s*年度$|^([RH])\s*([0-9]{1,2})\s*年度?$")
+# any year a table's header may name: an era fiscal year, 2022年度, R4
+_YEAR_IN_HEADER = re.compile(r"(令和|平成)?\s*(元|[0-9]{1,2})\s*年度|20[0-9]{2}\s*年度|\b[RH][0-9]{1,2}\b")
+
+
+def era_fiscal_years(text: str, era: str = "令和") -> list[int]:
+    """The Western years of the era fiscal years in `text`, a bare "4年度" read in `era`."""
+    return [era_to_western(e or era, 1 if n == "元" else int(n)) for e, n in ERA_FISCAL_YEAR.findall(text)]
+
+
+def year_of_cell(cell: str, era: str) -> tuple[int, str] | None:
+    """(Western year, era) when the table cell is a fiscal year; a bare "4年度" is read in `era`,
+    the era of the cells before it."""
+    m = _YEAR_CELL.match(cell.strip())
+    if not m:
+        return None
+    if m.group(3):
+        era = ERA_LETTER[m.group(3)]
+        return era_to_western(era, int(m.group(4))), era
+    era = m.group(1) or era
+    n = 1 if m.group(2) == "元" else int(m.group(2))
+    return era_to_western(era, n), era
+
+
+def is_year_header(line: str) -> bool:
+    """The line names two or more years: a table's header row, never prose to rejoin or split."""
+    return len(_YEAR_IN_HEADER.findall(line)) >= 2
+
+
+def bare_fiscal_year(n: int) -> int:
+    """A "30年度" without its era, in a plan of these decades: above 20 it is 平成 (2009–2019),
+    else 令和 (令和 has not reached 20)."""
+    return era_to_western("平成" if n > 20 else "令和", n)

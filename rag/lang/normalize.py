@@ -10,11 +10,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from rag.lang.eras import is_year_header
+
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u30fc"
 _SPACED_CJK = re.compile(rf"(?:[{_CJK}] ){{3,}}[{_CJK}]")
 _JA_CHAR = re.compile(rf"[{_CJK}、「」]")
 _ENDS_WITH_VALUE = re.compile(r"[0-9][^\s0-9]{0,2}$")
-_YEAR_HEADER = re.compile(r"(?:年度.*){2,}")
 _SENTENCE_END = set("。．.！!？?」』）)：:")
 # Lines that start like a new item, not a continuation of a wrapped sentence.
 _ITEM_START = re.compile(
@@ -113,7 +114,7 @@ def repair_line_breaks(nt: NormText) -> NormText:
             len(body) >= (width * 0.9 if blank_between else threshold)
             and not re.search(r"\S\s+\S", body)  # spaced columns are layout, not wrapped prose
             and not _ENDS_WITH_VALUE.search(body)
-            and not _YEAR_HEADER.search(body)
+            and not is_year_header(body)
             and cur
             and cur[-1] not in _SENTENCE_END
             and _JA_CHAR.match(cur[-1])

@@ -92,7 +92,15 @@ COUNTERS = (
     "シナリオ",
     "システム",
 )
-_NUM = r"[0-9][0-9,]*(?:\.[0-9]+)?"
+NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"  # 12 / 1,800 / 95.5
+_NUM = NUMBER
+# the units a structured fact (rag.facts) is read in, in this order; a figure in another unit is
+# left to the passage, never asserted
+FACT_UNITS = ("%", "件", "人", "所属", "千円", "百万円", "円", "団体", "市町村", "手続", "室")
+# the units a year table's cells carry (rag.facts.tables)
+TABLE_UNITS = ("%", "件", "人")
+# which units an indicator's wording admits: a rate is in %, a count of people in 人
+UNIT_WORDS = {"%": re.compile("率|割合"), "人": re.compile("者数|人数")}
 _ALL_UNITS = sorted({*MONEY_UNITS, *RATE_UNITS, *COUNTERS}, key=len, reverse=True)
 # a number with what it counts: "1,800千円", "95%", "12件", "3億5,000万円"
 VALUE = re.compile(

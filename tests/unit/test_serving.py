@@ -5,9 +5,9 @@ import threading
 
 import pytest
 
-from rag.embed.embedders import FakeEmbedder
 from rag.pipeline import Rag
 from rag.settings import Settings
+from tests.fakes import FakeEmbedder
 
 
 def test_answers_continue_during_a_rebuild_and_switch_atomically(small_corpus, tmp_path):

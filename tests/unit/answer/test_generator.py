@@ -13,11 +13,11 @@ import pytest
 from rag.answer import llm
 from rag.answer.generator import GeneratorAnswerer, prompt
 from rag.answer.verify import check_answer, check_sentence, figures
-from rag.embed.embedders import FakeEmbedder
 from rag.pipeline import Rag
 from rag.settings import Settings
 from rag.types import Answer
 from tests.conftest import MODELS
+from tests.fakes import FakeEmbedder
 
 PASSAGES = {
     1: "KGI 公文書の電子化率（電子決裁システム利用率）2022(R4)年度 100%",

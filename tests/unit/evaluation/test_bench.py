@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from rag.embed.embedders import FakeEmbedder
 from rag.evaluation.bench import BenchBase, BenchResult, _latencies, scaled_index
 from rag.index.text import bigram_tokens, bm25_tokens
 from rag.lang.segment import split_units
@@ -10,6 +9,7 @@ from rag.pipeline import Rag
 from rag.settings import Settings
 from rag.types import Chunk, DocRecord, DocumentMeta
 from tests.conftest import MODELS
+from tests.fakes import FakeEmbedder
 
 
 def test_scaled_index_repeats_real_text_with_facts_and_sentences():

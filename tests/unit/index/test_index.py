@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from rag.embed.embedders import FakeEmbedder
 from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.index.build import build_index
 from rag.index.store import SCHEMA_VERSION, load_index
+from tests.fakes import FakeEmbedder
 from tests.pdfs import make_pdf
 
 

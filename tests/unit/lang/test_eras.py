@@ -1,6 +1,16 @@
 import pytest
 
-from rag.lang.eras import era_label, expand_years, western_to_era, years_in
+from rag.lang.eras import (
+    ERA_YEAR_ROW,
+    bare_fiscal_year,
+    era_fiscal_years,
+    era_label,
+    expand_years,
+    is_year_header,
+    western_to_era,
+    year_of_cell,
+    years_in,
+)
 
 YEARS = [
     ("令和4年度", [2022]),
@@ -56,3 +66,44 @@ def test_expand_years_adds_other_forms(text, must_contain):
     assert out.startswith(text)
     for form in must_contain:
         assert form in out
+
+
+CELLS = [
+    (("令和4年度", "令和"), (2022, "令和")),
+    (("4年度", "平成"), (1992, "平成")),  # a bare cell keeps the era of the cells before it
+    (("R4年度", "平成"), (2022, "令和")),
+    (("H30年", "令和"), (2018, "平成")),
+    (("H30", "令和"), None),  # a bare letter year is a header word, not a cell
+    (("令和4年度 100%", "令和"), None),  # a cell that holds more than a year is not a year cell
+    (("100", "令和"), None),
+]
+
+
+@pytest.mark.parametrize(("cell", "expected"), CELLS)
+def test_year_of_cell(cell, expected):
+    assert year_of_cell(*cell) == expected
+
+
+HEADERS = [
+    ("令和3年度 令和4年度", True),
+    ("2021年度 2022年度", True),
+    ("R3 R4 R5", True),
+    ("令和4年度までに100%とする", False),
+    ("年度ごとの目標", False),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), HEADERS)
+def test_is_year_header(line, expected):
+    assert is_year_header(line) is expected
+
+
+def test_a_year_row_reads_its_bare_years_in_the_era_given():
+    assert ERA_YEAR_ROW.search("令和元年度 2年度 3年度") is None  # a row of years names each era
+    assert era_fiscal_years("令和元年度 令和2年度 3年度") == [2019, 2020, 2021]
+    assert era_fiscal_years("3年度", era="平成") == [1991]
+
+
+@pytest.mark.parametrize(("n", "year"), [(30, 2018), (21, 2009), (4, 2022), (20, 2038)])
+def test_a_bare_year_far_into_reiwa_is_heisei(n, year):
+    assert bare_fiscal_year(n) == year
