@@ -281,8 +281,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"id": None} | result, ensure_ascii=False))
         return 0
-    if result["short_answer"]:
-        print(result["short_answer"])
+    from rag.types import Answer
+
+    headline = Answer.from_dict(result).headline
+    if headline:
+        print(headline)
         print()
     print(result["answer"])
     for c in result["citations"]:

@@ -124,6 +124,10 @@ class Citation:
         )
 
 
+# the answer types whose short answer is a stated value (a figure, date, name or list)
+GROUNDED_TYPES = ("value", "date", "name", "list")
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -136,6 +140,14 @@ class Answer:
     grounded: bool = False  # one cited span states the short answer for everything the question asks
     # a generated answer (or one that fell back from generation): model, verified sentences, dropped ones
     generator: dict | None = None
+
+    @property
+    def headline(self) -> str | None:
+        """The short answer a surface shows as the answer itself (in bold, first line): only a
+        value a cited span states; None for passages, refusals and generated text."""
+        if self.short_answer and self.answerable and self.answer_type in GROUNDED_TYPES:
+            return self.short_answer
+        return None
 
     @property
     def about(self) -> dict[str, str | None]:

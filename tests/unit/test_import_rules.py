@@ -83,3 +83,15 @@ def test_the_rules_see_the_package():
         assert _modules_under({f"rag.{role}"}), role
     assert "rag.web.app" in MODULES["rag.cli"]  # imported inside cmd_serve
     assert "rag.index.store" in MODULES["rag.query.search"]
+
+
+def test_the_public_names_come_from_rag_and_cost_nothing_until_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rag; before = {m for m in sys.modules if m.startswith('rag.')}; "
+        "from rag import Rag, Settings, Answer, build_index, load_index; "
+        "assert not before, before; assert Rag.__module__ == 'rag.pipeline' and set(rag.__all__) <= set(dir(rag))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).returncode == 0

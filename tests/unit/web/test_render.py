@@ -125,3 +125,30 @@ def test_an_ocr_passage_carries_the_badge_and_a_plain_one_does_not():
 
     assert "badge" in citation_html(replace(cite("本文"), ocr=True)) and ">OCR<" in citation_html(replace(cite("本文"), ocr=True))
     assert ">OCR<" not in citation_html(cite("本文"))
+
+
+HEADLINES = [
+    (dict(answerable=True, answer_type="value"), True),
+    (dict(answerable=True, answer_type="list"), True),
+    (dict(answerable=False, answer_type="value"), False),  # the reader kept a value it could not ground
+    (dict(answerable=True, answer_type="passage"), False),
+    (dict(answerable=True, answer_type="generated"), False),
+    (dict(answerable=False, answer_type="none"), False),
+]
+
+
+@pytest.mark.parametrize(("kind", "shown"), HEADLINES)
+def test_every_surface_shows_a_short_answer_only_when_a_span_states_it(kind, shown, capsys, monkeypatch):
+    import rag.cli
+
+    answer = Answer("q", "本文 [1]", "100%", citations=(cite("目標は100%"),), **kind)
+    assert ("**100%**" in answer_markdown(answer)) is shown
+    assert (plain_text(answer).splitlines()[0] == "100%") is shown
+
+    class Asking:
+        def ask(self, *a):
+            return answer
+
+    monkeypatch.setattr(rag.cli, "_rag", lambda args: Asking())
+    assert rag.cli.main(["ask", "q"]) == 0
+    assert (capsys.readouterr().out.splitlines()[0] == "100%") is shown
