@@ -367,7 +367,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.set:
         eval_set = load_set(Path(args.set), Path(args.corpus) if args.corpus else None)
-        cache = Path(args.index) if args.index else eval_cache(eval_set.corpus)
+        cache = Path(args.index) if args.index else eval_set.cache
         settings = replace(settings, corpus=eval_set.corpus, index=cache)
         rag = Rag(settings)
         report_ = rag.build(progress=_progress_printer(not args.quiet and sys.stderr.isatty()))
@@ -397,14 +397,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"regression: {p}", file=sys.stderr)
         return EXIT_ERROR if problems else 0
     return 0
-
-
-def eval_cache(corpus: Path) -> Path:
-    """One cached index per document folder, shared by the sets that ask about it."""
-    import hashlib
-
-    resolved = corpus.resolve()
-    return Path("eval/cache") / f"{resolved.name}-{hashlib.sha1(str(resolved).encode()).hexdigest()[:8]}"
 
 
 def _eval_bar():

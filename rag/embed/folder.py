@@ -18,10 +18,16 @@ def replacing(target: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         yield tmp
-        if target.exists():
-            shutil.rmtree(target)
         tmp.chmod(0o755)
+        # the old folder is moved aside, not deleted, until the new one is in place: a crash in
+        # between leaves it whole beside its place, never half deleted
+        old = target.with_name(f".{target.name}-old") if target.exists() else None
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
         tmp.rename(target)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -18,6 +18,7 @@ Grading (the same rule for every set): both sides NFKC, whitespace removed, lowe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -137,6 +138,12 @@ class EvalSet:
     qa: Path
     corpus: Path
     items: list[QAItem]
+
+    @property
+    def cache(self) -> Path:
+        """Where its index is cached: one per document folder, shared by the sets that ask about it."""
+        resolved = self.corpus.resolve()
+        return Path("eval/cache") / f"{resolved.name}-{hashlib.sha1(str(resolved).encode()).hexdigest()[:8]}"
 
 
 def load_set(folder: Path, corpus: Path | None = None) -> EvalSet:

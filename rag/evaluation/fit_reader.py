@@ -79,10 +79,9 @@ def jsquad_groups(n: int, data: Path, seed: int = 0) -> list[Group]:
 
 
 def set_groups(folder: Path, depth: int = 8) -> list[Group]:
-    from rag.cli import eval_cache
 
     eval_set = load_set(folder)
-    rag = Rag(replace(load_settings(), corpus=eval_set.corpus, index=eval_cache(eval_set.corpus)))
+    rag = Rag(replace(load_settings(), corpus=eval_set.corpus, index=eval_set.cache))
     groups = []
     for item in eval_set.items:
         if not item.answerable:

@@ -17,7 +17,6 @@ from rag.lang.normalize import normalize_for_matching
 from rag.lang.vocab import FACT_UNITS, NUMBER, UNIT_WORDS, Measure
 from rag.types import Chunk, Fact
 
-MEASURES = tuple(Measure)
 _UNIT = f"(?:{'|'.join(map(re.escape, FACT_UNITS))})"
 # "KGI 公文書の電子化率(電子決裁システム利用率)2022(R4)年度 100%"
 _INLINE_TARGET = re.compile(
@@ -36,7 +35,7 @@ _BUDGET_HEADER = re.compile(r"令和(?P<n>[0-9]{1,2})年度予算[^\n]*\n\s*(?P<
 _BUDGET_LINE = re.compile(r"^(?P<name>[^\n]{2,50}?(?:事業|経費|費))\s+(?P<v>[0-9][0-9,]*)\s*千円\s*$", re.M)
 _PROJECT_PREFIX = re.compile(r"^[\s0-9・.()（）一部新\-•]*")
 # a table cell holding a value, maybe with the year it is of: "18,765 件 (30年度)"
-_VALUE_CELL = re.compile(rf"^(?P<v>{NUMBER})\s*(?P<u>{_UNIT}|百万円)?(?:\s*\((?P<y>[0-9]{{1,2}})年度\))?$")
+_VALUE_CELL = re.compile(rf"^(?P<v>{NUMBER})\s*(?P<u>{_UNIT})?(?:\s*\((?P<y>[0-9]{{1,2}})年度\))?$")
 
 
 def _project_name(text: str, pos: int) -> str | None:
@@ -67,7 +66,7 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
     i = 0
     while i < len(lines):
         cells = lines[i].split("\t")
-        era = "令和"
+        era: str | None = None
         years: dict[int, int] = {}
         for k, c in enumerate(cells):
             y = year_of_cell(c, era)
@@ -124,7 +123,6 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
 
 _SECTION = re.compile(r"^[^\n]{2,30}\([0-9]{1,2}\)[ \t]*$", re.M)
 _KPI_LABEL = re.compile(r"^[ \t]*(?P<tag>KGI|KPI\s*-\s*[0-9]+)\s*[::]\s*(?P<name>[^\n]+)(?:\n(?P<more>[^\n]{1,20}))?$", re.M)
-# which units a label's wording admits: a rate is in %, a count of people in 人
 
 
 def kpi_labels(section: str) -> list[tuple[str, str, tuple[int, int]]]:

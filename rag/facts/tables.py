@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from rag.lang.eras import ERA_YEAR_ROW, era_fiscal_years, era_western_label
-from rag.lang.vocab import NUMBER, TABLE_UNITS
+from rag.lang.vocab import MEASURE_EN, MEASURE_JA, NUMBER, TABLE_UNITS, Measure
 
 ROW_LABELS = re.compile(r"\s*目標\s*\n?\s*実績\s*\n")
 CELL = re.compile(rf"(?P<v>{NUMBER})\s*(?P<u>{'|'.join(map(re.escape, TABLE_UNITS))})?(?:\(※\))?|[-－—―]")
@@ -46,8 +46,10 @@ class YearTable:
         """One line: each year (the asked ones, or all) with its target and actual."""
         wanted = [y for y in self.years if not years or y in years] or list(self.years)
         if lang == "en":
-            return " | ".join(f"FY{y}: target {self.column(y)[0]}, actual {self.column(y)[1]}" for y in wanted)
-        return " ｜ ".join(f"{era_western_label(y)} 目標 {self.column(y)[0]} 実績 {self.column(y)[1]}" for y in wanted)
+            target, actual = MEASURE_EN[Measure.TARGET], MEASURE_EN[Measure.ACTUAL]
+            return " | ".join(f"FY{y}: {target} {self.column(y)[0]}, {actual} {self.column(y)[1]}" for y in wanted)
+        target, actual = MEASURE_JA[Measure.TARGET], MEASURE_JA[Measure.ACTUAL]
+        return " ｜ ".join(f"{era_western_label(y)} {target} {self.column(y)[0]} {actual} {self.column(y)[1]}" for y in wanted)
 
 
 def year_tables(text: str) -> list[YearTable]:

@@ -8,6 +8,7 @@ folder and swapped in atomically.
                             vectors.npy     float32 [n_chunks, dim], no pickle
                             units.npy       int32 [n_sentences, 3]: chunk row, start, end of each sentence
                             unit_vectors.npy float16 [n_sentences, dim] (zeros for sentences too short to embed)
+                            facts.jsonl     one Fact per line (read out of the chunks by rag.facts)
                             dense.faiss     FAISS inner-product index over vectors
                             bm25/           bm25s files (npy + json) over fugashi words
                             bm25_chars/     bm25s files over character bigrams (rag.lang.tokenize.char_bigrams)

@@ -147,23 +147,21 @@ _YEAR_CELL = re.compile(r"^(?:(令和|平成)\s*)?(元|[0-9]{1,2})\s*年度$|^([
 _YEAR_IN_HEADER = re.compile(r"(令和|平成)?\s*(元|[0-9]{1,2})\s*年度|20[0-9]{2}\s*年度|\b[RH][0-9]{1,2}\b")
 
 
-def era_fiscal_years(text: str, era: str = "令和") -> list[int]:
-    """The Western years of the era fiscal years in `text`, a bare "4年度" read in `era`."""
-    return [era_to_western(e or era, 1 if n == "元" else int(n)) for e, n in ERA_FISCAL_YEAR.findall(text)]
+def era_fiscal_years(text: str, era: str | None = None) -> list[int]:
+    """The Western years of the era fiscal years in `text`; a bare "4年度" is read in `era`, or,
+    with none given, as bare_fiscal_year reads it."""
+    return [_in_era(e or era, 1 if n == "元" else int(n))[0] for e, n in ERA_FISCAL_YEAR.findall(text)]
 
 
-def year_of_cell(cell: str, era: str) -> tuple[int, str] | None:
+def year_of_cell(cell: str, era: str | None = None) -> tuple[int, str] | None:
     """(Western year, era) when the table cell is a fiscal year; a bare "4年度" is read in `era`,
-    the era of the cells before it."""
+    the era of the cells before it, or with none as bare_fiscal_year reads it."""
     m = _YEAR_CELL.match(cell.strip())
     if not m:
         return None
     if m.group(3):
-        era = ERA_LETTER[m.group(3)]
-        return era_to_western(era, int(m.group(4))), era
-    era = m.group(1) or era
-    n = 1 if m.group(2) == "元" else int(m.group(2))
-    return era_to_western(era, n), era
+        return _in_era(ERA_LETTER[m.group(3)], int(m.group(4)))
+    return _in_era(m.group(1) or era, 1 if m.group(2) == "元" else int(m.group(2)))
 
 
 def is_year_header(line: str) -> bool:
@@ -174,4 +172,9 @@ def is_year_header(line: str) -> bool:
 def bare_fiscal_year(n: int) -> int:
     """A "30年度" without its era, in a plan of these decades: above 20 it is 平成 (2009–2019),
     else 令和 (令和 has not reached 20)."""
-    return era_to_western("平成" if n > 20 else "令和", n)
+    return _in_era(None, n)[0]
+
+
+def _in_era(era: str | None, n: int) -> tuple[int, str]:
+    era = era or ("平成" if n > 20 else "令和")
+    return era_to_western(era, n), era

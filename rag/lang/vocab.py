@@ -108,7 +108,7 @@ VALUE = re.compile(
     r"|(?<![0-9A-Za-z.\-])(?:" + _NUM + r")(?![0-9])"
 )
 MONEY = re.compile(rf"(?:{_NUM}\s*(?:兆|億|万)\s*)*{_NUM}\s*(?:{'|'.join(re.escape(u) for u in MONEY_UNITS)})")
-RATE = re.compile(rf"{_NUM}\s*(?:%|ポイント|pt|倍|割)")
+RATE = re.compile(rf"{_NUM}\s*(?:{'|'.join(re.escape(u) for u in RATE_UNITS)})")
 COUNT = re.compile(rf"{_NUM}\s*(?:{'|'.join(re.escape(u) for u in sorted(COUNTERS, key=len, reverse=True))})")
 # dates: 令和3年10月, 2021年4月1日, 令和5年度末, 10月中旬
 DATE = re.compile(

@@ -50,6 +50,11 @@ CASES = [
         "(単位：百万円)\n\t令和元年度\t令和2年度\t令和3年度\n予算額等\t\t1,721\t1,338",
         [("予算額等", 2020, "budget", "1,721百万円"), ("予算額等", 2021, "budget", "1,338百万円")],
     ),
+    # a header of bare years with no era before them: 平成 when far into 令和
+    (
+        "目標項目\t28年度\t29年度\t30年度\n\t実績値\t実績値\t目標値\n申請件数\t100 件\t120 件\t150 件",
+        [("申請件数", 2016, "actual", "100件"), ("申請件数", 2017, "actual", "120件"), ("申請件数", 2018, "target", "150件")],
+    ),
     # not sure, so not asserted: a row with fewer cells than its header, and a merged 目標値/実績値 cell
     ("\t令和元年度\t2年度\t3年度\t4年度\n割合\t10%\t40%", []),
     ("\t令和元年度\t2年度\t3年度\n\t現状値\t目標値 実績値\t目標値 実績値\n割合\t—\t10.0%\t40.0%", []),

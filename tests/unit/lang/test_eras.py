@@ -76,6 +76,8 @@ CELLS = [
     (("H30", "令和"), None),  # a bare letter year is a header word, not a cell
     (("令和4年度 100%", "令和"), None),  # a cell that holds more than a year is not a year cell
     (("100", "令和"), None),
+    (("30年度", None), (2018, "平成")),  # no era before it: a bare year far into 令和 is 平成
+    (("3年度", None), (2021, "令和")),
 ]
 
 
@@ -102,6 +104,7 @@ def test_a_year_row_reads_its_bare_years_in_the_era_given():
     assert ERA_YEAR_ROW.search("令和元年度 2年度 3年度") is None  # a row of years names each era
     assert era_fiscal_years("令和元年度 令和2年度 3年度") == [2019, 2020, 2021]
     assert era_fiscal_years("3年度", era="平成") == [1991]
+    assert era_fiscal_years("28年度 29年度 30年度") == [2016, 2017, 2018]
 
 
 @pytest.mark.parametrize(("n", "year"), [(30, 2018), (21, 2009), (4, 2022), (20, 2038)])
