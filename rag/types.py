@@ -143,8 +143,10 @@ class Answer:
 
     @property
     def headline(self) -> str | None:
-        """The short answer a surface shows as the answer itself (in bold, first line): only a
-        value a cited span states; None for passages, refusals and generated text."""
+        """The short answer a surface shows as the answer itself (in bold, first line): a value a
+        cited span states, or the values of documents that disagree, each from its own cited span
+        (then `grounded` is False: no one span states it); None for passages, refusals and
+        generated text."""
         if self.short_answer and self.answerable and self.answer_type in GROUNDED_TYPES:
             return self.short_answer
         return None
