@@ -13,7 +13,7 @@ from rag.errors import QueryError
 from rag.index.store import Index
 from rag.lang.prefectures import canonical
 from rag.query.fusion import Fusion, convex, rrf
-from rag.query.understand import Query, Scope, understand
+from rag.query.understand import Query, Scope
 from rag.types import Hit
 
 MODES = ("hybrid", "dense", "bm25", "bigram")
@@ -135,13 +135,15 @@ class Searcher:
     def query_vector(self, query: Query) -> np.ndarray:
         return self.embedder.embed_queries([query.dense_text])[0]
 
-    def search(self, query: Query | str, k: int = 5, mode: str = "hybrid", query_vector: np.ndarray | None = None) -> list[Hit]:
+    def search(self, query: Query, k: int = 5, mode: str = "hybrid", query_vector: np.ndarray | None = None) -> list[Hit]:
+        """The k best chunks for the query (one `understand` reading, with its reader's English
+        words: a raw string would be read without them, so it is not taken)."""
         if k <= 0:
             raise QueryError(f"k must be positive, got {k}")
         if mode not in MODES:
             raise QueryError(f"mode must be one of {MODES}, got {mode!r}")
-        if isinstance(query, str):
-            query = understand(query)
+        if not isinstance(query, Query):
+            raise TypeError("Searcher.search takes a Query: read the question with rag.query.understand.understand")
         query = self.scoped(query)
         if not self.index.chunks:
             return []
