@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 
 from rag.facts.tables import CELL, year_tables
-from rag.lang.eras import bare_fiscal_year, era_to_western, year_of_cell
+from rag.lang.eras import carried_year, era_to_western, year_of_cell
 from rag.lang.normalize import normalize_for_matching
-from rag.lang.vocab import FACT_UNITS, NUMBER, UNIT_WORDS, Measure
+from rag.lang.vocab import FACT_UNITS, MONEY_UNITS, NUMBER, UNIT_WORDS, Measure
 from rag.types import Chunk, Fact
 
 _UNIT = f"(?:{'|'.join(map(re.escape, FACT_UNITS))})"
 # "KGI 公文書の電子化率(電子決裁システム利用率)2022(R4)年度 100%"
 _INLINE_TARGET = re.compile(
-    rf"(?P<label>KGI|KPI\s*-?\s*[0-9]*)\s*[::]?\s*(?P<ind>[^\n]{{2,60}}?)\s*(?P<y>(?:19|20)[0-9]{{2}})\s*(?:\([^)\n]{{1,6}}\))?\s*年度\s*(?P<v>{NUMBER})\s*(?P<u>{_UNIT})"
+    rf"(?P<label>KGI|KPI\s*+-?\s*+[0-9]*+)\s*+[::]?\s*+(?P<ind>[^\n]{{2,60}}?)\s*(?P<y>(?:19|20)[0-9]{{2}})\s*(?:\([^)\n]{{1,6}}\))?\s*年度\s*(?P<v>{NUMBER})\s*(?P<u>{_UNIT})"
 )
 # "…の電子化を推進し、2022(令和4)年度までに100%電子化する。"
 _BY_YEAR = re.compile(
@@ -53,6 +53,19 @@ def _project_name(text: str, pos: int) -> str | None:
     return None
 
 
+def _header_years(cells: list[str]) -> tuple[dict[int, int], dict[int, str]]:
+    """The year (and its era) of each cell of a header row that is a fiscal year, a bare 「2年度」
+    carrying the era and order of the cells before it."""
+    years: dict[int, int] = {}
+    eras: dict[int, str] = {}
+    era: str | None = None
+    for k, c in enumerate(cells):
+        y = year_of_cell(c, era, years[max(years)] if years else None)
+        if y:
+            (years[k], era), eras[k] = y, y[1]
+    return years, eras
+
+
 def _tab_tables(text: str, doc_year: int | None, add) -> None:
     """Tables whose rows kept their tab-separated cells. A value is asserted only when
     the header names a year for its column, the row has exactly as many cells as the
@@ -66,12 +79,7 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
     i = 0
     while i < len(lines):
         cells = lines[i].split("\t")
-        era: str | None = None
-        years: dict[int, int] = {}
-        for k, c in enumerate(cells):
-            y = year_of_cell(c, era)
-            if y:
-                years[k], era = y
+        years, eras = _header_years(cells)
         if len(cells) < 3 or len(years) < 2:
             i += 1
             continue
@@ -86,8 +94,8 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
         label = None
         while j < len(lines) and "\t" in lines[j]:
             row = lines[j].split("\t")
-            if len(row) != width:
-                break
+            if len(row) != width or len(_header_years(row)[0]) >= 2:
+                break  # another table's year header starts here: its rows have its own years
             if row[0].strip():
                 label = row[0].strip()
             cell_start = offsets[j]
@@ -100,10 +108,11 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
                 if not m:
                     continue
                 year = years[k]
-                if m["y"]:  # "18,765 件 (30年度)": the cell names its own year
-                    year = bare_fiscal_year(int(m["y"]))
+                if m["y"]:  # "18,765 件 (30年度)": the cell names its own year, in 平成 if its column is
+                    year = carried_year("平成" if eras[k] == "平成" else None, int(m["y"]))[0]
                 kind = kinds.get(k, "")
-                if "予算" in label:
+                unit = m["u"] or table_unit
+                if "予算" in label and unit in MONEY_UNITS:
                     measure = Measure.BUDGET
                 elif "目標値" in kind and "実績値" not in kind:
                     measure = Measure.TARGET
@@ -116,7 +125,7 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
                 lead = len(cell) - len(cell.lstrip())
                 vs = here + lead + m.start("v")
                 ve = here + lead + (m.end("u") if m["u"] else m.end("v"))
-                add(label, year, measure, m["v"], m["u"] or table_unit, vs, ve, None, (offsets[j], offsets[j] + len(row[0])))
+                add(label, year, measure, m["v"], unit, vs, ve, None, (offsets[j], offsets[j] + len(row[0])))
             j += 1
         i = j
 

@@ -64,6 +64,10 @@ def era_western_label(year: int) -> str:
 _FISCAL_AFTER = re.compile(r"\s*(?:[(（][^)）\n]{1,8}[)）])?\s*年度")
 _CALENDAR_AFTER = re.compile(r"\s*(?:[(（][^)）\n]{1,8}[)）])?\s*年(?!度)")
 _FISCAL_WORDS = re.compile(r"(?i)(?:fiscal(?: year)?|fy|年度)\s*$")
+# a Western year, then within a few characters a bare year that continues it
+_WESTERN_RANGE = re.compile(
+    r"^((?:19|20)[0-9]{2})\s*(?:[(（][^)）\n]{1,8}[)）])?\s*年度?\s*(?:から|~|〜|～|-|－|と|及び|および|、|・)\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -93,15 +97,22 @@ def year_mentions(text: str) -> list[YearMention]:
     for m in _FY_WESTERN.finditer(text):
         if not any(x.start <= m.start() + 3 and x.year == int(m.group(1)) for x in out):
             out.append(YearMention(int(m.group(1)), True, m.start()))
-    era_positions = sorted(
+    eras_before = sorted(
         [(m.start(), m.group(1)) for m in _ERA.finditer(text)]
         + [(m.start(), ERA_LETTER[m.group(1)]) for m in _LETTER.finditer(text)]
     )
     for m in _BARE.finditer(text):
-        # "３年度" in a table header inherits the era named before it; with none, see bare_fiscal_year
-        era = next((name for pos, name in reversed(era_positions) if pos < m.start()), None)
         n = int(m.group(1))
-        year = bare_fiscal_year(n) if era in (None, "令和") else era_to_western(era, n)
+        before = [x for x in out if x.start < m.start()]
+        last = max(before, key=lambda x: x.start) if before else None
+        western = _WESTERN_RANGE.search(text[last.start : m.start()]) if last else None
+        if western and int(western.group(1)) % 100 <= n:
+            # "2021年度から25年度まで", "2022年度と23年度": the bare year shortens the Western one before it
+            year = int(western.group(1)) // 100 * 100 + n
+        else:
+            # "３年度" in a table header inherits the era named before it; with none, see bare_fiscal_year
+            era = next((name for pos, name in reversed(eras_before) if pos < m.start()), None)
+            year = carried_year(era, n, last.year if last else None)[0]
         out.append(YearMention(year, True, m.start()))
     return sorted(out, key=lambda x: x.start)
 
@@ -148,31 +159,53 @@ _YEAR_IN_HEADER = re.compile(r"(令和|平成)?\s*(元|[0-9]{1,2})\s*年度|20[0
 
 
 def era_fiscal_years(text: str, era: str | None = None) -> list[int]:
-    """The Western years of the era fiscal years in `text`; a bare "4年度" is read in `era`, or,
-    with none given, as bare_fiscal_year reads it."""
-    return [_in_era(e or era, 1 if n == "元" else int(n))[0] for e, n in ERA_FISCAL_YEAR.findall(text)]
+    """The Western years of the era fiscal years in `text`, in order; a bare "4年度" carries the
+    era before it (see carried_year), `era` or, with none, as bare_fiscal_year reads it."""
+    years: list[int] = []
+    for e, n in ERA_FISCAL_YEAR.findall(text):
+        year, era = carried_year(e or era, 1 if n == "元" else int(n), years[-1] if years else None, bool(e))
+        years.append(year)
+    return years
 
 
-def year_of_cell(cell: str, era: str | None = None) -> tuple[int, str] | None:
+def year_of_cell(cell: str, era: str | None = None, after: int | None = None) -> tuple[int, str] | None:
     """(Western year, era) when the table cell is a fiscal year; a bare "4年度" is read in `era`,
-    the era of the cells before it, or with none as bare_fiscal_year reads it."""
+    the era of the cells before it (`after` the year of the cell before: see carried_year), or with
+    none as bare_fiscal_year reads it."""
     m = _YEAR_CELL.match(cell.strip())
     if not m:
         return None
     if m.group(3):
         return _in_era(ERA_LETTER[m.group(3)], int(m.group(4)))
-    return _in_era(m.group(1) or era, 1 if m.group(2) == "元" else int(m.group(2)))
+    return carried_year(m.group(1) or era, 1 if m.group(2) == "元" else int(m.group(2)), after, bool(m.group(1)))
+
+
+def carried_year(era: str | None, n: int, after: int | None = None, written: bool = False) -> tuple[int, str]:
+    """(Western year, era) of a year number read in the era before it. A bare year that would go
+    back before the year written just before it, in 平成, has crossed into 令和: 「平成30年度 元年度
+    2年度」 are 2018, 2019, 2020 (a number too high for 令和 yet, like 25, stays in 平成: it looks
+    back). An era written with the number (`written`) is taken as it is."""
+    year, era = _in_era(era, n)
+    if not written and era == "平成" and after is not None and year < after and n <= _REIWA_REACH:
+        return _in_era("令和", n)
+    return year, era
 
 
 def is_year_header(line: str) -> bool:
-    """The line names two or more years: a table's header row, never prose to rejoin or split."""
-    return len(_YEAR_IN_HEADER.findall(line)) >= 2
+    """The line names two or more years and is not a sentence (cells apart by tabs, or no 、。):
+    a table's header row, never prose to rejoin or split."""
+    if len(_YEAR_IN_HEADER.findall(line)) < 2:
+        return False
+    return "\t" in line or not re.search("[、。]", line)
 
 
 def bare_fiscal_year(n: int) -> int:
     """A "30年度" without its era, in a plan of these decades: above 20 it is 平成 (2009–2019),
     else 令和 (令和 has not reached 20)."""
     return _in_era(None, n)[0]
+
+
+_REIWA_REACH = 15  # the highest 令和 year a plan of these years names (令和15 = 2033)
 
 
 def _in_era(era: str | None, n: int) -> tuple[int, str]:

@@ -55,6 +55,31 @@ CASES = [
         "目標項目\t28年度\t29年度\t30年度\n\t実績値\t実績値\t目標値\n申請件数\t100 件\t120 件\t150 件",
         [("申請件数", 2016, "actual", "100件"), ("申請件数", 2017, "actual", "120件"), ("申請件数", 2018, "target", "150件")],
     ),
+    # two tables one after the other: the second has its own years
+    (
+        "\t令和2年度\t令和3年度\n\t目標値\t目標値\nA達成率\t10%\t20%\n\t令和4年度\t令和5年度\n\t目標値\t目標値\nB達成率\t30%\t40%",
+        [
+            ("A達成率", 2020, "target", "10%"),
+            ("A達成率", 2021, "target", "20%"),
+            ("B達成率", 2022, "target", "30%"),
+            ("B達成率", 2023, "target", "40%"),
+        ],
+    ),
+    # 元年度 after 平成30年度 is 令和元年度
+    (
+        "(単位：千円)\n\t平成30年度\t元年度\t2年度\n予算額\t100\t200\t300",
+        [("予算額", 2018, "budget", "100千円"), ("予算額", 2019, "budget", "200千円"), ("予算額", 2020, "budget", "300千円")],
+    ),
+    # a rate whose name says 予算 is not a budget
+    (
+        "\t令和2年度\t令和3年度\t令和4年度\n\t実績値\t実績値\t目標値\n予算執行率\t90%\t95%\t100%",
+        [("予算執行率", 2020, "actual", "90%"), ("予算執行率", 2021, "actual", "95%"), ("予算執行率", 2022, "target", "100%")],
+    ),
+    # a cell's own bare year is read in its column's era
+    (
+        "目標項目\t平成28年度\t平成29年度\n\t現状値\t目標値\n申請件数\t1,000 件 (15年度)\t2,000 件",
+        [("申請件数", 2003, "actual", "1,000件"), ("申請件数", 2017, "target", "2,000件")],
+    ),
     # not sure, so not asserted: a row with fewer cells than its header, and a merged 目標値/実績値 cell
     ("\t令和元年度\t2年度\t3年度\t4年度\n割合\t10%\t40%", []),
     ("\t令和元年度\t2年度\t3年度\n\t現状値\t目標値 実績値\t目標値 実績値\n割合\t—\t10.0%\t40.0%", []),
@@ -135,3 +160,13 @@ def test_overlapping_chunks_give_each_fact_once():
     assert summary(facts) == summary(plain) and len(facts) == 1
     by_id = {c.chunk_id: c for c in chunks}
     assert all(by_id[f.chunk_id].text[f.start : f.end] == "９０％" for f in facts)
+
+
+@pytest.mark.parametrize("run", [70, 400])
+def test_runs_of_tabs_after_a_kpi_label_are_read_at_once(run):
+    # they backtracked out of control (13 s for 100 tabs); with the label read possessively it is linear
+    import time
+
+    started = time.perf_counter()
+    extract_facts([chunk("KPI" + "\t" * run + "-" + "\t" * run + "1" + "\t" * run + ":" + "\t" * run + "x")])
+    assert time.perf_counter() - started < 0.5

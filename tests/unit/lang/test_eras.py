@@ -32,6 +32,11 @@ YEARS = [
     ("1800件", []),
     ("RPA", []),
     ("", []),
+    ("計画期間は2021年度から25年度までの5年間とする。", [2021, 2025]),  # a bare year shortening the Western one before it
+    ("2022年度と23年度の目標", [2022, 2023]),
+    ("平成31年3月に策定した計画を、2年度に改定した。", [2019, 2020]),  # back before 平成31 in 平成: 令和
+    ("官民データ活用推進基本法(平成28年法律第103号)に基づき、3年度から5年度まで", [2016, 2021, 2023]),
+    ("平成30年度の数値は25年度と比べ", [2018, 2013]),  # too high for 令和 yet: it looks back
 ]
 
 
@@ -92,6 +97,8 @@ HEADERS = [
     ("R3 R4 R5", True),
     ("令和4年度までに100%とする", False),
     ("年度ごとの目標", False),
+    ("本県では、令和4年度(2022年度)の実績を踏まえ、電子決裁システムを活用した", False),  # a sentence
+    ("区分\t令和3年度、令和4年度", True),  # cells apart by tabs
 ]
 
 
@@ -105,6 +112,7 @@ def test_a_year_row_reads_its_bare_years_in_the_era_given():
     assert era_fiscal_years("令和元年度 令和2年度 3年度") == [2019, 2020, 2021]
     assert era_fiscal_years("3年度", era="平成") == [1991]
     assert era_fiscal_years("28年度 29年度 30年度") == [2016, 2017, 2018]
+    assert era_fiscal_years("平成30年度 元年度 2年度") == [2018, 2019, 2020]
 
 
 @pytest.mark.parametrize(("n", "year"), [(30, 2018), (21, 2009), (4, 2022), (20, 2038)])
