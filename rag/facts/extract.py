@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from rag.facts.tables import CELL, year_tables
-from rag.lang.eras import carried_year, era_to_western, year_of_cell
+from rag.lang.eras import ERA_FISCAL_YEAR, carried_year, era_to_western, year_of_cell
 from rag.lang.normalize import normalize_for_matching
 from rag.lang.vocab import FACT_UNITS, MONEY_UNITS, NUMBER, UNIT_WORDS, Measure
 from rag.types import Chunk, Fact
@@ -31,7 +31,8 @@ _BUDGET_THEN_NOW = re.compile(
     r"予算額\s*[::]\s*\((?P<e1>[RH])(?P<n1>[0-9]{1,2})\)\s*(?P<v1>[0-9][0-9,]*|一)\s*千円\s*(?:→\s*)?"
     r"\((?P<e2>[RH])(?P<n2>[0-9]{1,2})\)\s*(?P<v2>[0-9][0-9,]*)\s*千円"
 )
-_BUDGET_HEADER = re.compile(r"令和(?P<n>[0-9]{1,2})年度予算[^\n]*\n\s*(?P<v>[0-9][0-9,]*)\s*千円")
+# 「令和4年度予算」 with its total alone on the next line, then the projects' lines under it
+_BUDGET_HEADER = re.compile(r"令和(?P<n>[0-9]{1,2})年度予算[^\n]*\n\s*(?P<v>[0-9][0-9,]*)\s*千円[ \t]*(?=\n|$)")
 _BUDGET_LINE = re.compile(r"^(?P<name>[^\n]{2,50}?(?:事業|経費|費))\s+(?P<v>[0-9][0-9,]*)\s*千円\s*$", re.M)
 _PROJECT_PREFIX = re.compile(r"^[\s0-9・.()（）一部新\-•]*")
 # a table cell holding a value, maybe with the year it is of: "18,765 件 (30年度)"
@@ -274,6 +275,10 @@ def _page_facts(chunks: list[Chunk], doc_year: int | None) -> list[Fact]:
         year = era_to_western("令和", int(h["n"]))
         add("予算総額", year, Measure.BUDGET, h["v"], "千円", h.start("v"), h.end("v") + 2, "予算")
         section_end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
+        # any other year named below (「令和5年度予算（案）」, 「令和3年度決算」) ends this year's list
+        other = ERA_FISCAL_YEAR.search(text, h.end(), section_end)
+        if other:
+            section_end = text.rfind("\n", h.end(), other.start()) + 1 or other.start()
         for m in _BUDGET_LINE.finditer(text, h.end(), section_end):
             add(m["name"], year, Measure.BUDGET, m["v"], "千円", m.start("v"), m.end("v") + 2, m["name"], m.span("name"))
     return _dedupe(facts)

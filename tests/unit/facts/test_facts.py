@@ -80,6 +80,12 @@ CASES = [
         "目標項目\t平成28年度\t平成29年度\n\t現状値\t目標値\n申請件数\t1,000 件 (15年度)\t2,000 件",
         [("申請件数", 2003, "actual", "1,000件"), ("申請件数", 2017, "target", "2,000件")],
     ),
+    # a budget list ends where another year is named: the next list is not this year's
+    (
+        "令和4年度予算\n210,487千円\n\nRPA環境拡充事業 23,798千円\n\n令和5年度予算（案）\nRPA環境拡充事業 30,000千円",
+        [("予算総額", 2022, "budget", "210,487千円"), ("RPA環境拡充事業", 2022, "budget", "23,798千円")],
+    ),
+    ("令和4年度予算の前年度比較\n\n12,000千円の増\nRPA推進事業 1,000千円", []),  # an increase is not the total
     # not sure, so not asserted: a row with fewer cells than its header, and a merged 目標値/実績値 cell
     ("\t令和元年度\t2年度\t3年度\t4年度\n割合\t10%\t40%", []),
     ("\t令和元年度\t2年度\t3年度\n\t現状値\t目標値 実績値\t目標値 実績値\n割合\t—\t10.0%\t40.0%", []),
