@@ -31,8 +31,11 @@ _BUDGET_THEN_NOW = re.compile(
     r"予算額\s*[::]\s*\((?P<e1>[RH])(?P<n1>[0-9]{1,2})\)\s*(?P<v1>[0-9][0-9,]*|一)\s*千円\s*(?:→\s*)?"
     r"\((?P<e2>[RH])(?P<n2>[0-9]{1,2})\)\s*(?P<v2>[0-9][0-9,]*)\s*千円"
 )
-# 「令和4年度予算」 with its total alone on the next line, then the projects' lines under it
-_BUDGET_HEADER = re.compile(r"令和(?P<n>[0-9]{1,2})年度予算[^\n]*\n\s*(?P<v>[0-9][0-9,]*)\s*千円[ \t]*(?=\n|$)")
+# 「令和4年度予算」 with its total alone on the next line (a note in brackets may follow: 「（要求中）」),
+# then the projects' lines under it
+_BUDGET_HEADER = re.compile(
+    r"令和(?P<n>[0-9]{1,2})年度予算[^\n]*\n\s*(?P<v>[0-9][0-9,]*)\s*千円\s*(?:\([^)\n]{1,20}\))?[ \t]*(?=\n|$)"
+)
 _BUDGET_LINE = re.compile(r"^(?P<name>[^\n]{2,50}?(?:事業|経費|費))\s+(?P<v>[0-9][0-9,]*)\s*千円\s*$", re.M)
 _PROJECT_PREFIX = re.compile(r"^[\s0-9・.()（）一部新\-•]*")
 # a table cell holding a value, maybe with the year it is of: "18,765 件 (30年度)"
