@@ -184,9 +184,14 @@ def carried_year(era: str | None, n: int, after: int | None = None, written: boo
     """(Western year, era) of a year number read in the era before it. A bare year that would go
     back before the year written just before it, in 平成, has crossed into 令和: 「平成30年度 元年度
     2年度」 are 2018, 2019, 2020 (a number too high for 令和 yet, like 25, stays in 平成: it looks
-    back). An era written with the number (`written`) is taken as it is."""
+    back); and a bare 「30年度」 after 令和 years is 平成30. An era written with the number
+    (`written`) is taken as it is."""
+    if written:
+        return _in_era(era, n)
+    if era == "令和" and n > 20:
+        era = None  # 令和 has not reached 20: a bare 「30年度」 after 令和 years looks back (bare_fiscal_year)
     year, era = _in_era(era, n)
-    if not written and era == "平成" and after is not None and year < after and n <= _REIWA_REACH:
+    if era == "平成" and after is not None and year < after and n <= _REIWA_REACH:
         return _in_era("令和", n)
     return year, era
 

@@ -37,6 +37,7 @@ YEARS = [
     ("平成31年3月に策定した計画を、2年度に改定した。", [2019, 2020]),  # back before 平成31 in 平成: 令和
     ("官民データ活用推進基本法(平成28年法律第103号)に基づき、3年度から5年度まで", [2016, 2021, 2023]),
     ("平成30年度の数値は25年度と比べ", [2018, 2013]),  # too high for 令和 yet: it looks back
+    ("令和元年度\t2年度\t3年度\n申請件数\t18,765 件 (30年度)", [2019, 2020, 2021, 2018]),
 ]
 
 
@@ -82,6 +83,7 @@ CELLS = [
     (("令和4年度 100%", "令和"), None),  # a cell that holds more than a year is not a year cell
     (("100", "令和"), None),
     (("30年度", None), (2018, "平成")),  # no era before it: a bare year far into 令和 is 平成
+    (("30年度", "令和"), (2018, "平成")),  # 令和 has not reached 30: it looks back
     (("3年度", None), (2021, "令和")),
 ]
 
