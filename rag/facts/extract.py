@@ -37,7 +37,11 @@ _BUDGET_HEADER = re.compile(
     r"令和(?P<n>[0-9]{1,2})年度予算[^\n]*\n\s*(?P<v>[0-9][0-9,]*)\s*千円\s*(?:\([^)\n]{1,20}\))?[ \t]*(?=\n|$)"
 )
 _BUDGET_LINE = re.compile(r"^(?P<name>[^\n]{2,50}?(?:事業|経費|費))\s+(?P<v>[0-9][0-9,]*)\s*千円\s*$", re.M)
-_PROJECT_PREFIX = re.compile(r"^[\s0-9・.()（）一部新\-•]*")
+# the marks before a project's name: 「- 1 (新)」, 「(一部新)」, 「・」 (a number that starts the name, 5G…, stays)
+_PROJECT_PREFIX = re.compile(r"^(?:[\s・.•\-]+|[0-9]+(?![0-9]*[A-Za-z])|[(（](?:一部)?新[)）])*")
+# a figure that is not the target the line states: a baseline or actual before it, or a start point
+_NOT_A_TARGET = re.compile(r"現状|基準|実績")
+_STARTING_POINT = re.compile(r"\s*(?:から|→|->)")
 # a table cell holding a value, maybe with the year it is of: "18,765 件 (30年度)"
 _VALUE_CELL = re.compile(rf"^(?P<v>{NUMBER})\s*(?P<u>{_UNIT})?(?:\s*\((?P<y>[0-9]{{1,2}})年度\))?$")
 
@@ -241,6 +245,8 @@ def _page_facts(chunks: list[Chunk], doc_year: int | None) -> list[Fact]:
         )
 
     for m in _INLINE_TARGET.finditer(text):
+        if _NOT_A_TARGET.search(m["ind"]) or _STARTING_POINT.match(text, m.end("u")):
+            continue
         add(
             m["ind"],
             int(m["y"]),
@@ -253,6 +259,8 @@ def _page_facts(chunks: list[Chunk], doc_year: int | None) -> list[Fact]:
             m.span("ind"),
         )
     for m in _BY_YEAR.finditer(text):
+        if _STARTING_POINT.match(text, m.end("u")):
+            continue
         add(m["ind"], int(m["y"]), Measure.TARGET, m["v"], m["u"], m.start("v"), m.end("u"), None, m.span("ind"))
     for m in _BUDGET_THEN_NOW.finditer(text):
         name = _project_name(text, m.start())
