@@ -20,7 +20,7 @@ from rag.types import Chunk, Fact
 _UNIT = f"(?:{'|'.join(map(re.escape, FACT_UNITS))})"
 # "KGI 公文書の電子化率(電子決裁システム利用率)2022(R4)年度 100%"
 _INLINE_TARGET = re.compile(
-    rf"(?P<label>KGI|KPI\s*+-?\s*+[0-9]*+)\s*+[::]?\s*+(?P<ind>[^\n]{{2,60}}?)\s*(?P<y>(?:19|20)[0-9]{{2}})\s*(?:\([^)\n]{{1,6}}\))?\s*年度\s*(?P<v>{NUMBER})\s*(?P<u>{_UNIT})"
+    rf"(?P<label>KGI|KPI(?:\s*+-?\s*+[0-9]++(?=[\s::]))?)\s*+[::]?\s*+(?P<ind>[^\n]{{2,60}}?)\s*(?P<y>(?:19|20)[0-9]{{2}})\s*(?:\([^)\n]{{1,6}}\))?\s*年度\s*(?P<v>{NUMBER})\s*(?P<u>{_UNIT})"
 )
 # "…の電子化を推進し、2022(令和4)年度までに100%電子化する。"
 _BY_YEAR = re.compile(
