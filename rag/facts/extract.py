@@ -120,7 +120,8 @@ def _tab_tables(text: str, doc_year: int | None, add) -> None:
                     year = carried_year("平成" if eras[k] == "平成" else None, int(m["y"]))[0]
                 kind = kinds.get(k, "")
                 unit = m["u"] or table_unit
-                if "予算" in label and unit in MONEY_UNITS:
+                # a row named 予算… is a budget unless its unit says otherwise (予算執行率 90%)
+                if "予算" in label and (not unit or unit in MONEY_UNITS):
                     measure = Measure.BUDGET
                 elif "目標値" in kind and "実績値" not in kind:
                     measure = Measure.TARGET

@@ -75,6 +75,11 @@ CASES = [
         "\t令和2年度\t令和3年度\t令和4年度\n\t実績値\t実績値\t目標値\n予算執行率\t90%\t95%\t100%",
         [("予算執行率", 2020, "actual", "90%"), ("予算執行率", 2021, "actual", "95%"), ("予算執行率", 2022, "target", "100%")],
     ),
+    # with no unit at all it stays a budget, never a target or an actual of the row below the years
+    (
+        "\t令和2年度\t令和3年度\n\t実績値\t目標値\n予算額\t100\t200",
+        [("予算額", 2020, "budget", "100"), ("予算額", 2021, "budget", "200")],
+    ),
     # a cell's own bare year is read in its column's era
     (
         "目標項目\t平成28年度\t平成29年度\n\t現状値\t目標値\n申請件数\t1,000 件 (15年度)\t2,000 件",
