@@ -193,9 +193,9 @@ def test_overlapping_chunks_give_each_fact_once():
 
 @pytest.mark.parametrize("run", [70, 400])
 def test_runs_of_tabs_after_a_kpi_label_are_read_at_once(run):
-    # they backtracked out of control (13 s for 100 tabs); with the label read possessively it is linear
+    # they backtracked out of control (13 s for 100 tabs, minutes for this); read possessively it takes ms
     import time
 
     started = time.perf_counter()
     extract_facts([chunk("KPI" + "\t" * run + "-" + "\t" * run + "1" + "\t" * run + ":" + "\t" * run + "x")])
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2.0  # a pathology guard (minutes before), not a speed target
