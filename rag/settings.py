@@ -54,6 +54,7 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    sentence_weight: float = 1.0  # rrf: chunks ranked by their best sentence (English questions; docs/retrieval.md)
     bm25_k1: float = 0.9  # BM25 term saturation and length normalisation, fitted as docs/retrieval.md says
     bm25_b: float = 0.5
     # optional generated answers (rag/answer/generator.py): an OpenAI-compatible endpoint the site runs or may use;
@@ -74,6 +75,7 @@ class Settings:
                 self.rrf_k,
                 self.dense_weight,
                 self.bm25_weight,
+                self.sentence_weight,
             )
         except ValueError as e:
             raise RagError(f"bad fusion setting: {e}") from e

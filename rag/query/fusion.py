@@ -3,8 +3,10 @@
 Japanese questions: a convex combination of scores — the dense cosine, plus `bm25_share` ×
 the word BM25 score over the question's best, plus `bigram_share` × the same for the BM25
 over character bigrams (it matches words the dictionary splits or joins differently).
-English questions: weighted reciprocal-rank fusion of dense and word BM25 (BM25 sees only
-the Japanese words found for the English ones, so its scores say less; ranks are safer).
+English questions: weighted reciprocal-rank fusion of three rankings: dense over whole
+chunks, word BM25 (it sees only the Japanese words found for the English ones, so its scores
+say less; ranks are safer), and dense over sentences (a chunk ranked by its best sentence:
+an English question meets one Japanese sentence more surely than a 400-character chunk).
 
 All were chosen with the protocol of docs/retrieval.md: fitted on one half of JSQuAD-test
 and of ../shared/datasets/allganize-dev (and its English version for English), reported on
@@ -32,6 +34,9 @@ class Fusion:
     rrf_k: int = 60
     dense_weight: float = 1.0  # rrf weights
     bm25_weight: float = 1.0
+    # rrf weight of the sentence max-sim ranking (0: off). Equal weights won on both halves of
+    # allganize-dev-en (docs/retrieval.md); 0.5, 1.5 and 2 were worse on the fit half
+    sentence_weight: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (self.japanese, self.english):
@@ -39,10 +44,9 @@ class Fusion:
                 raise ValueError(f"fusion must be one of {METHODS}, got {name!r}")
         if self.rrf_k <= 0:
             raise ValueError(f"rrf_k must be positive, got {self.rrf_k}")
-        if not all(math.isfinite(x) and x >= 0 for x in (self.bm25_share, self.bigram_share)):
-            raise ValueError(
-                f"bm25_share and bigram_share must be finite and not negative, got {self.bm25_share}, {self.bigram_share}"
-            )
+        shares = (self.bm25_share, self.bigram_share, self.sentence_weight)
+        if not all(math.isfinite(x) and x >= 0 for x in shares):
+            raise ValueError(f"bm25_share, bigram_share and sentence_weight must be finite and not negative, got {shares}")
 
     def method(self, lang: str) -> str:
         return self.english if lang == "en" else self.japanese

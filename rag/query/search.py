@@ -4,6 +4,7 @@ document. `Searcher.search` takes a `Query` (see `rag.query.understand`)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -26,6 +27,8 @@ class Searcher:
         self.fusion = fusion or Fusion()
         self._doc_of = np.array([c.doc_id for c in index.chunks], dtype=object)
         self._pref_of = np.array([index.documents[c.doc_id].prefecture or "" for c in index.chunks], dtype=object)
+        self._sentences: tuple[object, np.ndarray] | None = None
+        self._sentences_lock = threading.Lock()
 
     def check_prefecture(self, prefecture: str | None) -> str | None:
         if not prefecture:
@@ -64,6 +67,45 @@ class Searcher:
             scores, ids = self.index.dense.search(qv, min(depth, n))
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
+
+    def _sentence_index(self) -> tuple[object, np.ndarray] | None:
+        """The sentence vectors in a FAISS index that keeps them at half precision (the same
+        memory as the stored file), and each sentence's chunk row; built on first use."""
+        units, vectors = self.index.units, self.index.unit_vectors
+        if units is None or vectors is None or not len(units):
+            return None
+        with self._sentences_lock:
+            if self._sentences is None:
+                import faiss
+
+                flat = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+                for lo in range(0, len(vectors), 8192):  # in blocks: a float32 copy of them all would double the memory
+                    flat.add(np.ascontiguousarray(vectors[lo : lo + 8192], dtype=np.float32))
+                self._sentences = (flat, np.asarray(units[:, 0], dtype=np.int64))
+        return self._sentences
+
+    def sentence_ranking(self, query_vector: np.ndarray, mask: np.ndarray | None, depth: int) -> np.ndarray:
+        """Chunks ranked by their best sentence's cosine to the question (max-sim): a passage
+        whose one sentence says what was asked ranks high even when the rest is about other things."""
+        import faiss
+
+        found = self._sentence_index()
+        if found is None:
+            return np.array([], dtype=np.int64)
+        flat, chunk_of = found
+        qv = np.ascontiguousarray(np.asarray(query_vector, dtype=np.float32).reshape(1, -1))
+        want = depth * 4  # sentences per chunk vary: read enough to fill `depth` chunks
+        if mask is not None:
+            allowed = np.flatnonzero(mask[chunk_of]).astype(np.int64)
+            if not len(allowed):
+                return np.array([], dtype=np.int64)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            _, ids = flat.search(qv, min(want, len(allowed)), params=params)
+        else:
+            _, ids = flat.search(qv, min(want, flat.ntotal))
+        rows = chunk_of[ids[0][ids[0] >= 0]]
+        _, first = np.unique(rows, return_index=True)
+        return rows[np.sort(first)][:depth]
 
     def bm25_ranking(
         self, query: Query, mask: np.ndarray | None, depth: int, bigrams: bool = False
@@ -123,7 +165,11 @@ class Searcher:
                 )
             else:
                 f = self.fusion
-                fused = rrf([dense_ids, bm25_ids], [f.dense_weight, f.bm25_weight], f.rrf_k)
+                lists, weights = [dense_ids, bm25_ids], [f.dense_weight, f.bm25_weight]
+                if f.sentence_weight > 0 and query_vector is not None:
+                    lists.append(self.sentence_ranking(query_vector, mask, depth))
+                    weights.append(f.sentence_weight)
+                fused = rrf(lists, weights, f.rrf_k)
             order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
             out[mode] = [(i, fused[i], dense_rank.get(i), bm25_rank.get(i)) for i in order]
         return out

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from rag.errors import QueryError
@@ -115,3 +116,34 @@ def test_an_index_built_before_bigrams_still_searches_and_a_plain_build_adds_the
     assert Searcher(old, fake_embedder).search(understand("子決"), k=3, mode="bigram") == []
     report = build_index(small_corpus, tmp_path / "index", fake_embedder)
     assert report.embedded == 0 and load_index(tmp_path / "index", fake_embedder).chars is not None
+
+
+def test_english_hybrid_ranks_chunks_by_their_best_sentence_too(small_corpus, tmp_path, fake_embedder):
+    from rag.query.fusion import Fusion
+
+    build_index(small_corpus, tmp_path / "index", fake_embedder)
+    index = load_index(tmp_path / "index", fake_embedder)
+    assert index.units is not None and len(index.units)
+    searcher = Searcher(index, fake_embedder)
+    # a query vector equal to one stored sentence's vector: max-sim puts that sentence's chunk first
+    row = len(index.units) // 2
+    target = int(index.units[row, 0])
+    vector = np.asarray(index.unit_vectors[row], dtype=np.float32)
+    assert searcher.sentence_ranking(vector, None, 5)[0] == target
+    # and a filter that excludes the chunk's document keeps it out
+    doc = index.chunks[target].doc_id
+    mask = np.array([c.doc_id != doc for c in index.chunks])
+    assert target not in searcher.sentence_ranking(vector, mask, 5)
+    # an English question's fusion adds it as a third reciprocal-rank list: the chunk of the best
+    # sentence gains a first place's share; with the weight 0 nothing is added
+    query = understand("What is the target?")
+    assert query.lang == "en"
+    n = len(index.chunks)
+    on = {i: s for i, s, *_ in searcher.ranked(query, n, query_vector=vector)["hybrid"]}
+    off = {
+        i: s
+        for i, s, *_ in Searcher(index, fake_embedder, Fusion(sentence_weight=0.0)).ranked(query, n, query_vector=vector)[
+            "hybrid"
+        ]
+    }
+    assert on[target] - off.get(target, 0.0) == pytest.approx(1 / (Fusion().rrf_k + 1))
