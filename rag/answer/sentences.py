@@ -19,7 +19,7 @@ import numpy as np
 from rag.answer.catalog import Catalog, units_of
 from rag.lang.eras import years_in
 from rag.lang.segment import Unit
-from rag.lang.tokenize import tokenize
+from rag.lang.tokenize import token_set
 from rag.lang.vocab import DATE, Expect, value_pattern
 from rag.query.understand import Concept, Query
 from rag.types import Hit
@@ -127,16 +127,16 @@ def score_sentences(
     seen: set[tuple[str, int | None, int]] = set()  # overlapping chunks hold some sentences twice: read each once
     for hit in hits:
         units = units_of(hit.chunk.text)
-        heading = set(tokenize(hit.chunk.heading or "")) if hit.chunk.heading else set()
+        heading = token_set(hit.chunk.heading) if hit.chunk.heading else frozenset()
         vectors = catalog.sentence_vectors(hit.chunk.chunk_id) if query_vector is not None else None
         prior = 1.0 / math.sqrt(hit.rank)
-        previous: set[str] = set()
+        previous: frozenset[str] = frozenset()
         for i, unit in enumerate(units):
             where = (hit.chunk.doc_id, hit.chunk.page, hit.chunk.start + unit.start)
             if where in seen:
                 continue
             seen.add(where)
-            tokens = set(tokenize(unit.text))
+            tokens = token_set(unit.text)
             coverage = share(words, tokens)
             context = share(words, tokens | heading | previous)
             subject = share(words, tokens | heading | previous, strict=True)

@@ -123,3 +123,10 @@ def char_bigrams(text: str) -> list[str]:
     for run in _RUN.findall(_prepare(text)):
         out += [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
     return out
+
+
+@lru_cache(maxsize=8192)
+def token_set(text: str) -> frozenset[str]:
+    """`tokenize` as a set, cached: the reader tokenizes the same retrieved sentences question
+    after question (a warm ask spent a fifth of its time here)."""
+    return frozenset(tokenize(text))

@@ -34,3 +34,13 @@ def test_bare_number_is_a_token():
 )
 def test_char_bigrams(text, expected):
     assert char_bigrams(text) == expected
+
+
+@pytest.mark.parametrize("text", ["徳島県の電子決裁の目標は100%", "令和4年度 22,400件", "KPI 1人当たり処理件数"])
+def test_token_set_is_the_tokens_as_a_set_and_cached(text):
+    from rag.lang.tokenize import token_set
+
+    assert token_set(text) == frozenset(tokenize(text))
+    hits = token_set.cache_info().hits
+    token_set(text)
+    assert token_set.cache_info().hits == hits + 1
