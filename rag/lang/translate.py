@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rag.errors import ModelUnavailableError
 
-LEXICON_FILE = "jmdict-en-ja-v2.sqlite"
+LEXICON_FILE = "jmdict-en-ja-v3.sqlite"
 _PRIORITY = ("news1", "ichi1", "spec1", "spec2", "gai1", "news2", "ichi2", "gai2")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _WORD = re.compile(r"[a-z][a-z\-]*[a-z]|[a-z]")
@@ -87,6 +87,9 @@ def build_lexicon(target: Path) -> Path:
     kana: dict[int, list[tuple[str, bool]]] = {}
     for kid, idseq, text, _ in source.execute("SELECT ID, idseq, text, nokanji FROM Kana ORDER BY ID"):
         kana.setdefault(idseq, []).append((text, kid in kana_common))
+    # senses JMdict marks "usually written using kana alone" (煙草 → たばこ, 味噌 → みそ): their kana
+    # forms come first, as documents write them
+    kana_senses = {row[0] for row in source.execute("SELECT sid FROM misc WHERE text = 'word usually written using kana alone'")}
     sense_no: dict[int, int] = {}  # sense id -> its place in the entry (0 = first sense)
     seen_in_entry: dict[int, int] = {}
     for sid, idseq in source.execute("SELECT ID, idseq FROM Sense ORDER BY ID"):
@@ -98,6 +101,8 @@ def build_lexicon(target: Path) -> Path:
     ):
         n = sense_no[sid]
         headwords = forms.get(idseq) or [(t, c) for t, c in kana.get(idseq, []) if re.search(r"[ァ-ヺ]", t)]
+        if sid in kana_senses and idseq in kana:
+            headwords = kana[idseq][:1] + headwords
         if not headwords:
             continue
         for key in gloss_keys(gloss):
