@@ -14,7 +14,10 @@ ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
 ERA_LETTER = {"R": "令和", "H": "平成", "S": "昭和"}
 _KANJI_DIGITS = {"元": 1, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
-_ERA = re.compile(r"(令和|平成|昭和)\s*(元|[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*(?=年)")
+# 令和4年, and 令和3(2021)年 / 令和3（2021）年度: the Western year in brackets before 年 is the same year
+_ERA = re.compile(
+    r"(令和|平成|昭和)\s*(元|[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*(?=(?:[(（]\s*(?:19|20)[0-9]{2}\s*[)）]\s*)?年)"
+)
 _LETTER = re.compile(r"(?<![A-Za-z0-9])([RHS])\s?([0-9]{1,2})(?![0-9A-Za-z])")
 _WESTERN = re.compile(r"(?<![0-9])(?:FY\s?|fy\s?)?((?:19[89]|20[0-9])[0-9])(?![0-9])(?=\s*(?:年|[(（]|FY|fy|\s|$|[,、.]))")
 _FY_WESTERN = re.compile(r"(?i)(?<![0-9a-z])fy\s?((?:19[89]|20[0-9])[0-9])(?![0-9])")
@@ -77,8 +80,14 @@ class YearMention:
     start: int
 
 
+# full-width ASCII (２０２２, （, Ｒ) as half-width, one character for one: positions stay those of the text given
+_HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def year_mentions(text: str) -> list[YearMention]:
-    """Every year `text` mentions, with whether it is a fiscal year, in order of position."""
+    """Every year `text` mentions, with whether it is a fiscal year, in order of position. Full-width
+    digits are read too, so a passage's original text (令和３年度) can be given as it is."""
+    text = text.translate(_HALF_WIDTH)
     out: list[YearMention] = []
     for m in _ERA.finditer(text):
         fiscal = bool(_FISCAL_AFTER.match(text, m.end()))
