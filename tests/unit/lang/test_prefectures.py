@@ -25,6 +25,8 @@ QUESTIONS = [
     ("what is Tokushima's 2022 e-approval target", ["徳島県"]),
     ("みえDXセンターとは", ["三重県"]),
     ("よくみえるようにする", []),  # ordinary hiragana is not Mie
+    ("大幅な買越しが見られた月は？", []),  # the kana ending of a kanji word (越し) then が is not しが (Shiga)
+    ("デジタルとくしま推進プラン", ["徳島県"]),
     ("岡山県と三重県を比べて", ["岡山県", "三重県"]),
     ("電子決裁の目標は", []),
 ]
