@@ -154,7 +154,9 @@ _EXPECT = (
     (
         Expect.DIFFERENCE,
         re.compile(
-            r"(?i)いくら(?:増|減|多|少)|何(?:ポイント|%|件|人|円|千円|万円)(?:増|減|上昇|低下|多|少)|差は|差額|増減|how much (?:more|less|higher|lower)|how much did .{1,60} (?:increase|decrease|grow|fall|rise)|difference (?:between|in)"
+            r"(?i)いくら(?:増|減|多|少)|何(?:ポイント|%|件|人|円|千円|万円)(?:増|減|上昇|低下|多|少)|差は|差額|増減"
+            r"|(?:どれ|どの)(?:くらい|ぐらい|ほど|だけ|程度)(?:増|減|多|少|上昇|低下|伸び)"
+            r"|how much (?:more|less|higher|lower)|how much did .{1,60} (?:increase|decrease|grow|fall|rise)|by how much|difference (?:between|in)"
         ),
     ),
     (Expect.PERIOD, re.compile(r"(?i)how long|期間は|期間を|いつから|いつまで|what (?:is the )?period|from when")),
@@ -227,6 +229,7 @@ def value_pattern(expect: Expect) -> re.Pattern[str] | None:
         Expect.RATE: RATE,
         Expect.COUNT: COUNT,
         Expect.VALUE: VALUE,
+        Expect.DIFFERENCE: VALUE,  # the two figures it is computed from
         Expect.DATE: DATE,
         Expect.PERIOD: DATE,
     }.get(expect)

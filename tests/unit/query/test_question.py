@@ -44,6 +44,10 @@ EXPECTS = [
     ("三重県の3つの柱は", Expect.LIST),
     ("どの県がテレワークを導入していますか", Expect.WHICH),
     ("予算は令和2年度から3年度でいくら増えましたか", Expect.DIFFERENCE),
+    ("2009年から2023年までに個人株主数はどれくらい増えたか。", Expect.DIFFERENCE),
+    ("R2からR3にかけてどれだけ減った？", Expect.DIFFERENCE),
+    ("By how much did the budget rise?", Expect.DIFFERENCE),
+    ("電子決裁の目標はどれくらい？", Expect.VALUE),  # どれくらい alone asks for the value itself
     ("保険金支払額はどのように推移したか。理由も説明してください", Expect.PASSAGE),
     ("Why did complaints increase?", Expect.PASSAGE),
 ]
