@@ -207,6 +207,10 @@ class ExtractiveAnswerer:
             difference = self._difference(query, hits, catalog)
             if difference is not None:
                 return difference
+        if {Measure.TARGET, Measure.ACTUAL} <= set(query.measures) and numeric:
+            both = self._target_and_actual(query, hits, catalog)
+            if both is not None:
+                return both
         if query.measure is not None and numeric:
             facts = self._matching_facts(query, catalog)
             if facts:
@@ -372,6 +376,21 @@ class ExtractiveAnswerer:
             notes = ("documents disagree",)
             lines.insert(0, phrasing.disagree(query.lang))
         return Answer(query.question, " ".join(lines), short, True, citations, notes, "value", len(docs) >= 1 and not notes)
+
+    def _target_and_actual(self, query: Query, hits: list[Hit], catalog: Catalog) -> Answer | None:
+        """「目標と実績は」: both figures, each a fact of the same indicator in the same document;
+        None unless both are found and each is one value."""
+        target = self._matching_facts(replace(query, measure=Measure.TARGET), catalog)
+        actual = self._matching_facts(replace(query, measure=Measure.ACTUAL), catalog)
+        pairs = [(t, a) for t in target for a in actual if (t.doc_id, t.indicator, t.year) == (a.doc_id, a.indicator, a.year)]
+        if not pairs or len({(t.display, a.display) for t, a in pairs}) > 1:
+            return None
+        t, a = pairs[0]
+        quotes = [_Quote(_hit_for(f.chunk_id, hits, catalog), f.start, f.end) for f in (t, a)]
+        citations, n_of = _citations(quotes, hits, catalog)
+        lines = [self._fact_sentence(query, f, catalog, [n_of[f.chunk_id]], dated=False) for f in (t, a)]
+        short = " / ".join(f"{phrasing.measure_word(query.lang, f.measure)} {f.display}" for f in (t, a))
+        return Answer(query.question, " ".join(lines), short, True, citations, (), "value", True)
 
     def _fact_sentence(self, query: Query, f: Fact, catalog: Catalog, refs: list[int], dated: bool) -> str:
         rec = catalog.documents[f.doc_id]

@@ -37,6 +37,11 @@ def measure_of(question: str) -> Measure | None:
     return None
 
 
+def measures_of(question: str) -> tuple[Measure, ...]:
+    """Every measure a question names, in the order above (「目標と実績は」 asks for both)."""
+    return tuple(measure for measure, pattern in MEASURE_IN_QUESTION if pattern.search(question))
+
+
 # ---- units and values ---------------------------------------------------------------------
 MONEY_UNITS = ("千円", "百万円", "億円", "万円", "兆円", "円", "ドル")
 RATE_UNITS = ("%", "ポイント", "pt", "倍", "割")

@@ -20,7 +20,7 @@ from rag.lang.glossary import glossary_terms, is_english
 from rag.lang.prefectures import ENGLISH, mentioned_in_question
 from rag.lang.tokenize import char_bigrams, content_compounds, tokenize
 from rag.lang.translate import Lexicon, english_words
-from rag.lang.vocab import GENERIC, Expect, Measure, expect_of, measure_of
+from rag.lang.vocab import GENERIC, Expect, Measure, expect_of, measure_of, measures_of
 
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY = 8  # earlier questions a follow-up may lean on; older ones are ignored
@@ -66,6 +66,7 @@ class Query:
     years: tuple[int, ...] = ()  # fiscal (or bare) years asked, Western
     calendar_years: tuple[int, ...] = ()  # 2020年 / 令和2年: a date, not a fiscal year
     measure: Measure | None = None
+    measures: tuple[Measure, ...] = ()  # every measure named: 「目標と実績は」 asks for both
     expects: Expect = Expect.PASSAGE
     topic: tuple[str, ...] = ()  # content words, in the documents' language
     concepts: tuple[Concept, ...] = ()  # the topic grouped by what the question said
@@ -197,6 +198,7 @@ def _read(question: str, reader: Reader | None) -> Query:
         years=years,
         calendar_years=calendar,
         measure=measure_of(norm),
+        measures=measures_of(norm),
         expects=expect_of(norm),
         topic=topic,
         concepts=tuple(concepts),
@@ -221,6 +223,7 @@ def _leans_on(query: Query, previous: Query) -> Query:
         years=query.years or previous.years,
         calendar_years=query.calendar_years or previous.calendar_years,
         measure=query.measure or previous.measure,
+        measures=query.measures or previous.measures,
         expects=expects,
         topic=tuple(dict.fromkeys(previous.topic + own_topic)),
         concepts=previous.concepts

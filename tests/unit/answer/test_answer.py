@@ -39,6 +39,30 @@ def test_kgi_answer_names_plan_indicator_and_year(ask):
     assert "令和4(2022)年度の目標" in a.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("徳島県の電子決裁システム利用率の令和3年度の目標と実績は？", "目標 90% / 実績 95%"),
+        ("What were Tokushima's e-approval target and actual in FY2021?", "target 90% / actual 95%"),
+    ],
+)
+def test_a_question_naming_target_and_actual_gets_both(tmp_path, fake_embedder, question, short):
+    year_table = "令和２年度 令和３年度 令和４年度\n\n目標\n実績\n\n－\n{a}\n\n{b}\n{c}\n\n{d}\n－\n"
+    text = (
+        "主な指標及び工程（１）\n\n"
+        + year_table.format(a="８７％", b="９０％", c="９５％", d="１００％")
+        + "ＫＧＩ：公文書の電子化率\n（電子決裁システム利用率）\n\nＫＰＩ－１ ： ＡＩ技術活用事業数\n\n"
+        + year_table.format(a="１０件", b="１０件", c="１７件", d="１１件")
+    )
+    corpus = write_files(
+        tmp_path / "corpus",
+        {"tokushima.txt": text, "metadata.toml": '[documents."tokushima.txt"]\nprefecture = "徳島"\ntitle = "プラン"\n'},
+    )
+    a = answerer_over(corpus, tmp_path / "index", fake_embedder)(question)
+    assert (a.answer_type, a.grounded, a.short_answer) == ("value", True, short)
+    assert a.citations and a.citations[0].doc_id == "tokushima.txt"
+
+
 def test_english_question_gets_the_same_fact(ask):
     a = ask("what is Tokushima's 2022 e-approval target")
     assert a.short_answer == "100%" and "FY2022" in a.answer
