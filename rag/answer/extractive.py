@@ -39,7 +39,9 @@ from rag.lang.vocab import (
     FACT_GENERIC,
     LAW_NUMBER,
     MEASURE_IN_TEXT,
+    MONEY,
     NUMERIC_EXPECTS,
+    RATE,
     TOTAL,
     TOTAL_LINE,
     VALUE,
@@ -317,6 +319,8 @@ class ExtractiveAnswerer:
         for f in candidates:
             if not self._in_scope(query, f.doc_id, catalog):
                 continue
+            if not _of_asked_kind(query.expects, f.display):
+                continue  # "how many" is not answered with a rate, nor "what share" with a count
             if wants_total != bool(TOTAL_LINE.search(f.indicator)):
                 continue  # the total is not one of its lines, and a line is not the total
             words = set(f.words)
@@ -725,6 +729,18 @@ class ExtractiveAnswerer:
             text += " " + phrasing.NOT_PINNED[query.lang]
             notes = ("value not pinned down",)
         return Answer(query.question, text, None, True, citations, notes, "passage", False)
+
+
+def _of_asked_kind(expects: Expect, value: str) -> bool:
+    """Whether a figure is of the kind the question asks: an amount of money, a rate, or a count
+    (a bare number may be a count; a rate or an amount is not)."""
+    if expects == Expect.MONEY:
+        return bool(MONEY.search(value))
+    if expects == Expect.RATE:
+        return bool(RATE.search(value))
+    if expects == Expect.COUNT:
+        return not (RATE.search(value) or MONEY.search(value))
+    return True
 
 
 _NAMED = re.compile(r"[「『]([^」』]{2,40})[」』]")

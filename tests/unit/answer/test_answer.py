@@ -63,6 +63,21 @@ def test_a_question_naming_target_and_actual_gets_both(tmp_path, fake_embedder, 
     assert a.citations and a.citations[0].doc_id == "tokushima.txt"
 
 
+def test_a_fact_of_another_kind_than_asked_is_not_the_answer(tmp_path, fake_embedder):
+    year_table = "令和２年度 令和３年度 令和４年度\n\n目標\n実績\n\n－\n{a}\n\n{b}\n{c}\n\n{d}\n－\n"
+    text = "主な指標及び工程（１）\n\n" + year_table.format(a="８７％", b="９０％", c="９５％", d="１００％")
+    text += "ＫＧＩ：公文書の電子化率\n（電子決裁システム利用率）\n"
+    corpus = write_files(
+        tmp_path / "corpus",
+        {"tokushima.txt": text, "metadata.toml": '[documents."tokushima.txt"]\nprefecture = "徳島"\ntitle = "プラン"\n'},
+    )
+    ask = answerer_over(corpus, tmp_path / "index", fake_embedder)
+    assert ask("公文書の電子化率の令和3年度の目標は？").short_answer == "90%"
+    # the table states a rate: "how many" (a count) and "how much money" get no rate in bold
+    for question in ("公文書の電子化の令和3年度の目標は何件？", "How many e-approvals were targeted for FY2021?"):
+        assert ask(question).short_answer != "90%"
+
+
 def test_english_question_gets_the_same_fact(ask):
     a = ask("what is Tokushima's 2022 e-approval target")
     assert a.short_answer == "100%" and "FY2022" in a.answer
