@@ -3,7 +3,8 @@
 Prints one table (and writes it to docs/benchmarks.md with --out): index build vs a bare
 SentenceTransformer.encode loop, incremental vs full rebuild, warm query latency for
 search and ask at 1k / 10k / 100k chunks (hybrid, BM25-only, dense-only), FAISS flat vs
-HNSW at 100k, peak RSS while serving 10k chunks, and cold starts of `rag ask` and the app.
+HNSW at 100k, peak RSS while serving 10k chunks, growth (1k to 1M chunks written to disk and
+served from it: disk, load time, ask latency, peak RSS), and cold starts of `rag ask` and the app.
 """
 
 from __future__ import annotations
@@ -348,6 +349,96 @@ def bench_hnsw(real_vectors: np.ndarray, size: int, embedder: Embedder, question
     )
 
 
+GROWTH_SIZES = (1_000, 10_000, 100_000, 1_000_000)
+
+
+def write_scaled(index: Index, embedder: Embedder, index_dir: Path) -> int:
+    """Write an in-memory index as a build on disk (the layout `rag index` writes); its size in bytes."""
+    from rag.index.store import SCHEMA_VERSION, swap_in, write_build
+
+    build = index_dir / "builds" / "bench"
+    build.mkdir(parents=True)
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "build_id": "bench",
+        "built_at": "bench",
+        "model": {"id": embedder.model_id, "fingerprint": embedder.fingerprint, "dim": embedder.dim},
+        "chunks": len(index.chunks),
+    }
+    units = (index.units, np.asarray(index.unit_vectors)) if index.units is not None and index.unit_vectors is not None else None
+    write_build(
+        build,
+        manifest,
+        list(index.documents.values()),
+        index.chunks,
+        index.vectors,
+        index.facts,
+        index.dense,
+        index.bm25,
+        index.chars,
+        units,
+    )
+    swap_in(index_dir, build)
+    return sum(f.stat().st_size for f in build.rglob("*") if f.is_file())
+
+
+def serve_from_disk(index_dir: str, n_queries: int, models_dir: str) -> dict:
+    """Run in a child process: load the model and an index from disk, answer JSQuAD questions
+    through `Rag.ask`; report the load time, warm ask latency and the peak RSS."""
+    from rag.embed.embedders import load_embedder
+    from rag.index.store import load_index
+
+    embedder = load_embedder("multilingual-e5-small", Path(models_dir))
+    started = time.perf_counter()
+    index = load_index(Path(index_dir), embedder)
+    load_s = time.perf_counter() - started
+    rag = Rag.over(Settings(models_dir=Path(models_dir)), index, embedder)
+    questions = [q["question"] for q in _jsquad()[1][:n_queries]]
+    for q in questions[:3]:
+        rag.ask(q)
+    times = []
+    for q in questions:
+        t0 = time.perf_counter()
+        rag.ask(q)
+        times.append(time.perf_counter() - t0)
+    p50, p95 = _ms(times)
+    status = Path("/proc/self/status").read_text()
+    peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
+    return {"load_s": load_s, "p50": p50, "p95": p95, "peak_mb": peak}
+
+
+def bench_growth(embedder: Embedder, base: BenchBase, sizes: tuple[int, ...], models_dir: Path, result: BenchResult) -> None:
+    """Each size written to disk as `rag index` would, then served from it by a fresh process:
+    disk, load time, warm ask latency and peak RSS. From 100k the vectors are random unit vectors
+    (nobody has a million real plan passages; search cost depends on the count, not the content)."""
+    import gc
+    import shutil
+
+    for size in sizes:
+        index = scaled_index(embedder, size, base, size >= 100_000)
+        folder = Path(tempfile.mkdtemp(prefix="rag-growth-"))
+        try:
+            disk = write_scaled(index, embedder, folder / "index")
+            del index
+            gc.collect()
+            code = (
+                "import json; from rag.evaluation.bench import serve_from_disk; "
+                f"print(json.dumps(serve_from_disk({str(folder / 'index')!r}, 50, {str(models_dir)!r})))"
+            )
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            f = json.loads(out.stdout.strip().splitlines()[-1])
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}M"
+        result.figures.update(
+            {f"growth_load_s_{size}": f["load_s"], f"growth_peak_mb_{size}": f["peak_mb"], f"growth_disk_mb_{size}": disk / 2**20}
+        )
+        result.add(
+            f"growth, {label} chunks from disk" + (" (random unit vectors)" if size >= 100_000 else ""),
+            f"disk {disk / 2**20:,.0f} MB; load {f['load_s']:.1f} s; ask p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms; peak RSS {f['peak_mb']:,.0f} MB",
+        )
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -452,6 +543,16 @@ def run_bench(rag: Rag, quick: bool = False, progress=print) -> BenchResult:
             ),
         ),
         ("rss", lambda: None if quick else bench_rss(rag.settings, 10_000, result)),
+        (
+            "growth",
+            lambda: bench_growth(
+                embedder,
+                bench_base(embedder, rag.index, 300 if quick else None),
+                (1_000,) if quick else GROWTH_SIZES,
+                rag.settings.models_dir,
+                result,
+            ),
+        ),
         ("cold starts", lambda: bench_cold_starts(rag.settings, result)),
     ]
     for name, step in steps:
@@ -467,13 +568,17 @@ def machine() -> str:
 
 
 def write_doc(result: BenchResult, path: Path, command: str) -> None:
+    """Write the table at the top of `path`; the notes below it (its first "## " section on) are kept."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    notes = old[old.index("\n## ") :] if "\n## " in old else ""
     path.write_text(
         "# Benchmarks\n\n"
         f"Machine: {machine()}. Command: `{command}` (one run; `rag bench --quick` is the CI-sized version).\n\n"
         "Latencies are warm, per question, over JSQuAD questions; chunks beyond the 1,159 JSQuAD passages are\n"
-        "repeats of them (vectors with small noise), and at 100k the vectors are random unit vectors.\n\n"
+        "repeats of them (vectors with small noise), and from 100k the vectors are random unit vectors.\n\n"
         + result.markdown()
-        + "\n",
+        + "\n"
+        + notes,
         encoding="utf-8",
     )

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rag.evaluation.bench import BenchBase, BenchResult, _latencies, scaled_index
+from rag.evaluation.bench import BenchBase, BenchResult, _latencies, scaled_index, write_doc, write_scaled
 from rag.index.text import bigram_tokens, bm25_tokens
 from rag.lang.segment import split_units
 from rag.pipeline import Rag
@@ -12,8 +12,7 @@ from tests.conftest import MODELS
 from tests.fakes import FakeEmbedder
 
 
-def test_scaled_index_repeats_real_text_with_facts_and_sentences():
-    emb = FakeEmbedder()
+def _base(emb):
     texts = ["徳島県の電子決裁", "三重県のテレワーク", "KGI 公文書の電子化率 2022(R4)年度 100%"]
     base = [Chunk(f"p{i}", f"p{i}", None, 0, len(t), t, t) for i, t in enumerate(texts)]
     records = {c.doc_id: DocRecord(c.doc_id, "", DocumentMeta(prefecture="徳島県"), 1, 1) for c in base}
@@ -28,6 +27,12 @@ def test_scaled_index_repeats_real_text_with_facts_and_sentences():
         ["テレワーク", "2022年度の電子化率の目標は？"],
         [bigram_tokens(c, records[c.doc_id]) for c in base],
     )
+    return bb
+
+
+def test_scaled_index_repeats_real_text_with_facts_and_sentences():
+    emb = FakeEmbedder()
+    bb = _base(emb)
     index = scaled_index(emb, 2500, bb, random_vectors=False)
     assert len(index.chunks) == 2500 and index.vectors.shape == (2500, emb.dim)
     assert len(index.facts) >= 2500 // 3 and index.units is not None and len(index.units) == len(index.unit_vectors)
@@ -43,3 +48,26 @@ def test_result_table_marks_missed_targets():
     r.add("a", "1 ms", "≤ 2 ms", True)
     r.add("b", "3 ms", "≤ 2 ms", False)
     assert "| a | 1 ms | ≤ 2 ms | met |" in r.markdown() and "MISSED" in r.markdown()
+
+
+def test_a_scaled_index_written_for_the_growth_figures_loads_as_a_built_one(tmp_path):
+    from rag.index.store import load_index
+
+    emb = FakeEmbedder()
+    index = scaled_index(emb, 300, _base(emb), random_vectors=True)
+    disk = write_scaled(index, emb, tmp_path / "index")
+    loaded = load_index(tmp_path / "index", emb)
+    assert disk > 0 and len(loaded.chunks) == 300 and len(loaded.facts) == len(index.facts)
+    assert np.array_equal(loaded.units, index.units)
+    assert Rag.over(Settings(models_dir=MODELS), loaded, emb).ask("2022年度の電子化率の目標は？").short_answer == "100%"
+
+
+def test_writing_the_table_keeps_the_notes_below_it(tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n| old table |\n\n## What changed\n\nhand-written notes\n", encoding="utf-8")
+    r = BenchResult()
+    r.add("ask", "1 ms")
+    write_doc(r, doc, "rag bench")
+    text = doc.read_text(encoding="utf-8")
+    assert "| ask | 1 ms |" in text and "| old table |" not in text
+    assert text.endswith("## What changed\n\nhand-written notes\n")
