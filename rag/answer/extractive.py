@@ -47,6 +47,8 @@ from rag.lang.vocab import (
     VALUE,
     Expect,
     Measure,
+    asked_counter,
+    counted_in,
     value_pattern,
 )
 from rag.query.understand import Query
@@ -209,11 +211,11 @@ class ExtractiveAnswerer:
             difference = self._difference(query, hits, catalog)
             if difference is not None:
                 return difference
-        if {Measure.TARGET, Measure.ACTUAL} <= set(query.measures) and numeric:
+        if {Measure.TARGET, Measure.ACTUAL} <= set(query.measures) and query.expects in NUMERIC_EXPECTS:
             both = self._target_and_actual(query, hits, catalog)
             if both is not None:
                 return both
-        if query.measure is not None and numeric:
+        if query.measure is not None and query.expects in NUMERIC_EXPECTS:  # a difference is not one of its figures
             facts = self._matching_facts(query, catalog)
             if facts:
                 return self._fact_answer(query, facts, hits, catalog)
@@ -226,7 +228,7 @@ class ExtractiveAnswerer:
             grounded = self._grounded_value(query, sentences, catalog)
             if grounded:
                 return self._value_answer(query, grounded, hits, catalog)
-            if query.measure is not None:
+            if query.measure is not None and query.expects != Expect.DIFFERENCE:
                 missing = self._other_measure(query, catalog, hits)
                 if missing is not None:
                     return missing
@@ -321,6 +323,8 @@ class ExtractiveAnswerer:
                 continue
             if not _of_asked_kind(query.expects, f.display):
                 continue  # "how many" is not answered with a rate, nor "what share" with a count
+            if asked_counter(query.text) and counted_in(f.display) not in (*asked_counter(query.text), None):
+                continue  # 何人 is not answered in 件
             if wants_total != bool(TOTAL_LINE.search(f.indicator)):
                 continue  # the total is not one of its lines, and a line is not the total
             words = set(f.words)
@@ -461,6 +465,7 @@ class ExtractiveAnswerer:
         after the asked year; None when it stays ambiguous."""
         anchor_words = anchor_words or []
         unit_asked = next((u for u, p in _UNIT_ASKED if p.search(query.text)), None)
+        counters = asked_counter(query.text)
         years = {str(m.year) for m in year_mentions(text)} | {str(y) for y in query.all_years}
         date_spans = [m.span() for m in DATE.finditer(text)] if query.expects != Expect.DATE else []
         found = []
@@ -478,6 +483,8 @@ class ExtractiveAnswerer:
                 continue  # a bare number is not a figure unless it says what it counts
             if unit_asked and unit_asked not in v:
                 continue  # asked in % (or 割): a figure in another unit is not the answer
+            if counters and counted_in(v) not in counters:
+                continue  # 何人 is answered in people, not in years (「3年度」 gave "3年")
             found.append((v, m.start(), m.end()))
         if not found:
             return None
@@ -540,9 +547,13 @@ class ExtractiveAnswerer:
         kind = "date" if query.expects in (Expect.DATE, Expect.PERIOD) else "value"
         if len(shown) == 1:
             return Answer(query.question, lines[0], best.value, True, citations, (), kind, True)
-        if same_passage:
+        if same_passage and kind == "date":
             short = "、".join(dict.fromkeys(g.value for g in shown))
             return Answer(query.question, " ".join(lines), short, True, citations, ("several values stated",), kind, True)
+        if same_passage:
+            # two figures one passage states as strongly for the question: which is asked is not certain
+            text = " ".join(lines) + " " + phrasing.NOT_PINNED[query.lang]
+            return Answer(query.question, text, None, True, citations, ("value not pinned down",), "passage", False)
         short = " / ".join(f"{g.value} ({catalog.documents[g.sentence.hit.chunk.doc_id].title})" for g in shown)
         text = phrasing.disagree(query.lang) + " " + " ".join(lines)
         return Answer(query.question, text, short, True, citations, ("documents disagree",), kind, False)
@@ -595,6 +606,8 @@ class ExtractiveAnswerer:
     def _difference(self, query: Query, hits: list[Hit], catalog: Catalog) -> Answer | None:
         """How much a figure grew or fell between two asked years: both values must be facts of
         the same indicator in the same document; both are shown and cited, then the difference."""
+        if len(query.years) == 1 and {Measure.TARGET, Measure.ACTUAL} & set(query.measures):
+            return self._against_target(query, hits, catalog)
         if len(query.years) != 2 or query.measure is None:
             return None
         first, second = sorted(query.years)
@@ -626,6 +639,27 @@ class ExtractiveAnswerer:
                 f"{era_western_label(second)} {y.display} [{n_of[y.chunk_id]}]）"
             )
         return Answer(query.question, text, shown, True, citations, ("computed from two cited values",), "value", True)
+
+    def _against_target(self, query: Query, hits: list[Hit], catalog: Catalog) -> Answer | None:
+        """「目標をどれだけ上回った」「実績と目標の差」 in one year: the actual minus the target, both
+        facts of the same indicator in the same document, both shown and cited."""
+        pair = self._target_and_actual(query, hits, catalog)
+        if pair is None:
+            return None
+        target = self._matching_facts(replace(query, measure=Measure.TARGET, expects=Expect.VALUE), catalog)
+        actual = self._matching_facts(replace(query, measure=Measure.ACTUAL, expects=Expect.VALUE), catalog)
+        t, a = next((t, a) for t in target for a in actual if (t.doc_id, t.indicator, t.year) == (a.doc_id, a.indicator, a.year))
+        if t.unit != a.unit:
+            return None
+        try:
+            vt, va = float(t.value.replace(",", "")), float(a.value.replace(",", ""))
+        except ValueError:
+            return None
+        decimals = max(len(v.split(".")[1]) if "." in v else 0 for v in (t.value, a.value))
+        unit = "ポイント" if t.unit == "%" and query.lang == "ja" else (" points" if t.unit == "%" else t.unit)
+        shown = f"{va - vt:+,.{decimals}f}{unit}"
+        notes = (*pair.notes, "computed from two cited values")
+        return replace(pair, answer=f"{shown}: {pair.answer}", short_answer=shown, notes=notes)
 
     # ---- which prefecture / which document ----------------------------------------------------
     def _which_answer(self, query: Query, sentences: list[Sentence], hits: list[Hit], catalog: Catalog) -> Answer | None:

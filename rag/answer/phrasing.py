@@ -42,8 +42,9 @@ def not_covered_prefecture(lang: str, missing: list[str], indexed: list[str]) ->
 
 def not_covered_year(lang: str, years: list[int]) -> str:
     if lang == "en":
-        return f"{NOT_FOUND['en']} The passages found do not mention {', '.join(year_label('en', y) for y in years)}."
-    return f"{NOT_FOUND['ja']}見つかった文書には{'、'.join(era_western_label(y) for y in years)}の記載がありません。"
+        # what was checked: the sentences closest to the question, not the whole documents
+        return f"{NOT_FOUND['en']} The closest passages say nothing about {', '.join(year_label('en', y) for y in years)}."
+    return f"{NOT_FOUND['ja']}質問に最も近い箇所には{'、'.join(era_western_label(y) for y in years)}についての記述がありません。"
 
 
 def dangling(lang: str) -> str:

@@ -35,8 +35,8 @@ from rag.types import Chunk, DocRecord, Document, DocumentMeta, Fact
 
 # Bump when ingest, normalisation, chunking or fact extraction change what an index holds.
 # 6: chunk overlap, facts once per chunk, prefecture from a title; 7, 8: OCR; 9-15: year rules, budget lists, baselines and project names;
-# 16: 令和3(2021)年度 and full-width years read as years
-PIPELINE_VERSION = 16
+# 16: 令和3(2021)年度 and full-width years read as years; 17: '21年度 and FY21
+PIPELINE_VERSION = 17
 MIN_UNIT_CHARS = 8  # shorter sentences (a mark, a number, a word) are not embedded
 
 ProgressFn = Callable[[str, int, int], None]

@@ -21,7 +21,9 @@ _ERA = re.compile(
 _LETTER = re.compile(r"(?<![A-Za-z0-9])([RHS])\s?([0-9]{1,2})(?![0-9A-Za-z])")
 _WESTERN = re.compile(r"(?<![0-9])(?:FY\s?|fy\s?)?((?:19[89]|20[0-9])[0-9])(?![0-9])(?=\s*(?:年|[(（]|FY|fy|\s|$|[,、.]))")
 _FY_WESTERN = re.compile(r"(?i)(?<![0-9a-z])fy\s?((?:19[89]|20[0-9])[0-9])(?![0-9])")
-_BARE = re.compile(r"(?<![0-9令和成昭RHS])([0-9]{1,2})\s*年度")
+_BARE = re.compile(r"(?<![0-9令和成昭RHS'’‘])([0-9]{1,2})\s*年度")
+# a Western year cut to two digits: '21年度, ’21, FY21 (2000s: plans are not older)
+_SHORT_WESTERN = re.compile(r"(?i)(?:(?<![0-9a-z])fy\s?['’‘]?|(?<![0-9A-Za-z])['’‘])([0-9]{2})(?![0-9])")
 
 
 def _kanji_number(s: str) -> int:
@@ -106,6 +108,9 @@ def year_mentions(text: str) -> list[YearMention]:
     for m in _FY_WESTERN.finditer(text):
         if not any(x.start <= m.start() + 3 and x.year == int(m.group(1)) for x in out):
             out.append(YearMention(int(m.group(1)), True, m.start()))
+    for m in _SHORT_WESTERN.finditer(text):
+        fiscal = m.group(0).lower().startswith("fy") or bool(_FISCAL_AFTER.match(text, m.end()))
+        out.append(YearMention(2000 + int(m.group(1)), True if fiscal else None, m.start()))
     eras_before = sorted(
         [(m.start(), m.group(1)) for m in _ERA.finditer(text)]
         + [(m.start(), ERA_LETTER[m.group(1)]) for m in _LETTER.finditer(text)]

@@ -69,8 +69,11 @@ _FULL_NAME = re.compile("|".join(sorted((re.escape(p) for p in PREFECTURES), key
 # a stem counts in a question only when it is not part of a longer word we know is not a place
 _STEM = re.compile("|".join(sorted((re.escape(r[1]) for r in _TABLE), key=len, reverse=True)))
 _EN = re.compile(r"(?i)\b(" + "|".join(r[2] for r in _TABLE) + r")\b")
-# kana names stand alone: not inside a kana word, nor the kana ending of a kanji word (買越しが見られた is not しが)
-_KANA = re.compile("(?<![ぁ-ゖ一-龥々〆])(" + "|".join(r[3] for r in _TABLE) + ")(?![ぁ-ゖ])")
+# kana names stand alone: not inside a kana word, nor the kana ending of a kanji word (買越しが見られた is not
+# しが); a particle may follow (やまなしの, みえは)
+_KANA = re.compile(
+    "(?<![ぁ-ゖ一-龥々〆])(" + "|".join(r[3] for r in _TABLE) + ")(?=[のはがでにをとへもや](?![ぁ-ゖ])|(?![ぁ-ゖ]))"
+)
 
 
 def canonical(name: str) -> str | None:

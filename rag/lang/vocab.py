@@ -97,6 +97,30 @@ COUNTERS = (
     "シナリオ",
     "システム",
 )
+# counters that name the same thing: a count of people is written 人 or 名
+_SAME_COUNTER = {
+    "人": ("人", "名"),
+    "名": ("人", "名"),
+    "か所": ("か所", "箇所", "ヶ所", "カ所"),
+    "箇所": ("か所", "箇所", "ヶ所", "カ所"),
+}
+_ASKED_COUNTER = re.compile("何(" + "|".join(sorted((re.escape(c) for c in COUNTERS), key=len, reverse=True)) + ")")
+
+
+def asked_counter(question: str) -> tuple[str, ...]:
+    """The counter a question asks a figure in (何人 → 人 or 名, 何件 → 件); () when it names none."""
+    m = _ASKED_COUNTER.search(question)
+    if not m:
+        return ()
+    return _SAME_COUNTER.get(m.group(1), (m.group(1),))
+
+
+def counted_in(value: str) -> str | None:
+    """The counter a figure carries ("780人" → 人), None for a bare number or another unit."""
+    rest = re.sub(r"^[^0-9]*[0-9][0-9,.]*\s*", "", value).strip()
+    return next((c for c in sorted(COUNTERS, key=len, reverse=True) if rest.startswith(c)), None) if rest else None
+
+
 NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"  # 12 / 1,800 / 95.5
 _NUM = NUMBER
 # the units a structured fact (rag.facts) is read in, in this order; a figure in another unit is
@@ -159,8 +183,8 @@ _EXPECT = (
     (
         Expect.DIFFERENCE,
         re.compile(
-            r"(?i)いくら(?:増|減|多|少)|何(?:ポイント|%|件|人|円|千円|万円)(?:増|減|上昇|低下|多|少)|差は|差額|増減"
-            r"|(?:どれ|どの)(?:くらい|ぐらい|ほど|だけ|程度)(?:増|減|多|少|上昇|低下|伸び)"
+            r"(?i)いくら(?:増|減|多|少|上回|下回)|何(?:ポイント|%|件|人|円|千円|万円)(?:増|減|上昇|低下|多|少|上回|下回)|差は|差額|増減"
+            r"|(?:どれ|どの)(?:くらい|ぐらい|ほど|だけ|程度)(?:増|減|多|少|上昇|低下|伸び|上回|下回)"
             r"|how much (?:more|less|higher|lower)|how much did .{1,60} (?:increase|decrease|grow|fall|rise)|by how much|difference (?:between|in)"
         ),
     ),

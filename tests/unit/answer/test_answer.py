@@ -78,6 +78,71 @@ def test_a_fact_of_another_kind_than_asked_is_not_the_answer(tmp_path, fake_embe
         assert ask(question).short_answer != "90%"
 
 
+def _kpi_plan(tmp_path, fake_embedder):
+    year_table = "令和２年度 令和３年度 令和４年度\n\n目標\n実績\n\n－\n{a}\n\n{b}\n{c}\n\n{d}\n－\n"
+    text = (
+        "主な指標及び工程（４）\n\n"
+        + year_table.format(a="４２０人", b="６６０人", c="７８０人", d="７００人")
+        + "ＫＰＩ－４ ： 職員向けデジタル研修受講者数\n\n"
+        + "3年度目標値の考え方\t令和5年度目標値の達成に向けて、取組を段階的に進展させていくことを勘案し、設定しました。\n"
+    )
+    corpus = write_files(
+        tmp_path / "corpus",
+        {"tokushima.txt": text, "metadata.toml": '[documents."tokushima.txt"]\nprefecture = "徳島"\ntitle = "プラン"\n'},
+    )
+    return answerer_over(corpus, tmp_path / "index", fake_embedder)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "徳島県の職員向けデジタル研修受講者数は令和3年度に目標をどれだけ上回った？",
+        "徳島県の職員向けデジタル研修受講者数の令和3年度の実績と目標の差は？",
+        "By how much did Tokushima's digital training participants exceed the FY2021 target?",
+    ],
+)
+def test_how_far_above_target_is_computed_from_both_figures_not_one_of_them(tmp_path, fake_embedder, question):
+    a = _kpi_plan(tmp_path, fake_embedder)(question)
+    assert (a.answer_type, a.short_answer) == ("value", "+120人")
+    assert "660人" in a.answer and "780人" in a.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "value"),
+    [
+        # 「3年度目標値」 holds "3年": a question asking 何人 is not answered in years
+        ("スマート自治体の進展を実感する職員は何人？", "3年度目標値の考え方 令和5年度目標値の達成に向けて設定しました。", None),
+        ("研修を受けた職員は何人？", "研修を受けた職員は20名でした。", "20名"),  # 名 counts people too
+        ("申請は何件？", "申請は3年間で1,800件でした。", "1,800件"),
+    ],
+)
+def test_a_figure_in_another_counter_than_asked_is_not_the_answer(question, text, value):
+    from rag.answer.extractive import ExtractiveAnswerer
+    from rag.lang.vocab import COUNT
+    from rag.query.understand import understand
+
+    picked = ExtractiveAnswerer._pick_value(understand(question), text, COUNT)
+    assert (picked[0] if picked else None) == value
+
+
+def test_two_figures_one_passage_states_as_strongly_are_shown_not_bolded(tmp_path, fake_embedder):
+    text = (
+        "① (新)スマート自治体推進事業【基本事業名：40601 スマート自治体に向けた新しい技術の活用】\n"
+        "予算額：(R2) ６４，３７０ 千円 → (R3) １７７，０５１千円\n事業概要：AIやRPA等新たな技術のさらなる活用を進めます。\n"
+        "② 行政サービス提供事業【基本事業名：40602 スマート自治体に向けた行政サービス】\n"
+        "予算額：(R2) ２２，７１７ 千円 → (R3) ２３，０９３千円\n事業概要：電子申請を進めます。\n"
+    )
+    corpus = write_files(
+        tmp_path / "corpus",
+        {"mie.txt": text, "metadata.toml": '[documents."mie.txt"]\nprefecture = "三重"\ntitle = "施策シート"\n'},
+    )
+    ask = answerer_over(corpus, tmp_path / "index", fake_embedder)
+    a = ask("What was the R3 budget of スマート自治体推進事業 in Mie?")
+    assert (a.answer_type, a.short_answer) == ("passage", None)
+    assert "177,051千円" in a.answer and "value not pinned down" in a.notes
+    assert ask("スマート自治体推進事業のR3の予算は？").short_answer == "177,051千円"  # the fact names its project
+
+
 def test_english_question_gets_the_same_fact(ask):
     a = ask("what is Tokushima's 2022 e-approval target")
     assert a.short_answer == "100%" and "FY2022" in a.answer

@@ -43,6 +43,10 @@ YEARS = [
     ("令和６（２０２４）年５月に改定", [2024]),
     ("令和３年度予算 ９５，０２７千円", [2021]),  # full-width digits, as PDFs often have them
     ("２０２２年度までに１００％", [2022]),
+    ("'21年度の実績", [2021]),  # a Western year cut to two digits, not 平成21
+    ("FY21 target", [2021]),
+    ("FY2021 target", [2021]),
+    ("KPI'21", []),  # an apostrophe inside a word is not a year
 ]
 
 

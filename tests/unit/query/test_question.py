@@ -47,6 +47,8 @@ EXPECTS = [
     ("2009年から2023年までに個人株主数はどれくらい増えたか。", Expect.DIFFERENCE),
     ("R2からR3にかけてどれだけ減った？", Expect.DIFFERENCE),
     ("By how much did the budget rise?", Expect.DIFFERENCE),
+    ("令和3年度に目標をどれだけ上回った？", Expect.DIFFERENCE),
+    ("目標を何ポイント上回った？", Expect.DIFFERENCE),
     ("電子決裁の目標はどれくらい？", Expect.VALUE),  # どれくらい alone asks for the value itself
     ("保険金支払額はどのように推移したか。理由も説明してください", Expect.PASSAGE),
     ("Why did complaints increase?", Expect.PASSAGE),
