@@ -485,7 +485,11 @@ class ExtractiveAnswerer:
                 continue  # asked in % (or 割): a figure in another unit is not the answer
             if counters and counted_in(v) not in counters:
                 continue  # 何人 is answered in people, not in years (「3年度」 gave "3年")
-            found.append((v, m.start(), m.end()))
+            qualifier = _QUALIFIER.search(text, max(0, m.start() - 4), m.start())
+            if qualifier:  # 約800手続 is not 800手続: the bold keeps what the passage says
+                found.append((text[qualifier.start() : m.start()] + v, qualifier.start(), m.end()))
+            else:
+                found.append((v, m.start(), m.end()))
         if not found:
             return None
         distinct = list(dict.fromkeys(re.sub(r"\s", "", v) for v, _, _ in found))
@@ -839,6 +843,8 @@ def _defining(query: Query, sentences: list[Sentence], strongest: int = 4) -> li
     return out
 
 
+# words before a figure that change what it says (約800手続, 最大5件)
+_QUALIFIER = re.compile(r"(?:約|およそ|概ね|おおむね|最大|最小|最低|最高)\s*$")
 _UNIT_ASKED = (("%", re.compile(r"(?i)%|パーセント|percent")), ("割", re.compile(r"何割")))
 
 

@@ -114,6 +114,7 @@ def test_how_far_above_target_is_computed_from_both_figures_not_one_of_them(tmp_
         ("スマート自治体の進展を実感する職員は何人？", "3年度目標値の考え方 令和5年度目標値の達成に向けて設定しました。", None),
         ("研修を受けた職員は何人？", "研修を受けた職員は20名でした。", "20名"),  # 名 counts people too
         ("申請は何件？", "申請は3年間で1,800件でした。", "1,800件"),
+        ("いくつの手続をオンライン化する？", "令和3年度内に約800手続をオンライン申請可能とする。", "約800手続"),  # 約 kept
     ],
 )
 def test_a_figure_in_another_counter_than_asked_is_not_the_answer(question, text, value):
