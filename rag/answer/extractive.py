@@ -206,6 +206,11 @@ class ExtractiveAnswerer:
             return refused
         numeric = query.expects in NUMERIC_EXPECTS or query.expects == Expect.DIFFERENCE
         if numeric and not query.topic:
+            if query.measure == Measure.BUDGET and query.expects in NUMERIC_EXPECTS:
+                # 「徳島県の令和3年度予算は？」 names no project: it asks for the total the plan states
+                totals = self._matching_facts(query, catalog, total=True)
+                if totals:
+                    return self._fact_answer(query, totals, hits, catalog)
             return _none(query, phrasing.no_subject(query.lang), hits, catalog, ("no subject",))
         if query.expects == Expect.DIFFERENCE:
             difference = self._difference(query, hits, catalog)
@@ -305,9 +310,12 @@ class ExtractiveAnswerer:
         return not want or catalog.documents[doc_id].prefecture == want
 
     # ---- facts read at index time ---------------------------------------------------------
-    def _matching_facts(self, query: Query, catalog: Catalog) -> list[Fact]:
+    def _matching_facts(self, query: Query, catalog: Catalog, total: bool | None = None) -> list[Fact]:
+        """The facts of the asked measure and year whose indicator holds the question's topic;
+        `total`: the total line only (by default when the question says 総額 / 合計)."""
         topic = topic_weights(query, catalog, skip=FACT_GENERIC)
-        if query.measure is None or not (topic or TOTAL.search(query.text)):
+        wants_total = bool(TOTAL.search(query.text)) if total is None else total
+        if query.measure is None or not (topic or wants_total):
             return []
         if len(query.years) > 1:
             return []  # several years: a comparison, not one figure
@@ -316,7 +324,6 @@ class ExtractiveAnswerer:
             if query.years
             else catalog.facts_for(query.measure.value)
         )
-        wants_total = bool(TOTAL.search(query.text))
         scored: list[tuple[float, Fact]] = []
         for f in candidates:
             if not self._in_scope(query, f.doc_id, catalog):
