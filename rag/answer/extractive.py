@@ -382,7 +382,8 @@ class ExtractiveAnswerer:
             lines.append(self._fact_sentence(query, f, catalog, refs, dated=conflict))
         notes: tuple[str, ...] = ()
         if len(values) == 1:
-            short = values[0]
+            # a note the passage puts right after the figure (（要求中）, （案）) stays with it in bold
+            short = values[0] + _stated_note(facts[0], catalog)
         else:
             # documents disagree: every value with its source, nothing silently picked
             short = " / ".join(
@@ -774,6 +775,15 @@ class ExtractiveAnswerer:
             text += " " + phrasing.NOT_PINNED[query.lang]
             notes = ("value not pinned down",)
         return Answer(query.question, text, None, True, citations, notes, "passage", False)
+
+
+_STATED_NOTE = re.compile(r"\s*([（(](?:要求中|要求額|案|見込み?|予定|暫定|速報値?|概算)[)）])")
+
+
+def _stated_note(f: Fact, catalog: Catalog) -> str:
+    """The bracketed note a passage writes right after a figure (210,487千円（要求中）), as written; "" if none."""
+    m = _STATED_NOTE.match(catalog.chunk(f.chunk_id).text, f.end)
+    return m.group(1) if m else ""
 
 
 def _of_asked_kind(expects: Expect, value: str) -> bool:

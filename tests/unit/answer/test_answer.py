@@ -147,13 +147,14 @@ def test_two_figures_one_passage_states_as_strongly_are_shown_not_bolded(tmp_pat
 @pytest.mark.parametrize(
     ("question", "short"),
     [
-        ("徳島県の令和4年度予算は？", "210,487千円"),  # no project named: the total the plan states
-        ("What is Tokushima's FY2022 budget?", "210,487千円"),
+        # no project named: the total the plan states, with the note the plan writes after it
+        ("徳島県の令和4年度予算は？", "210,487千円（要求中）"),
+        ("What is Tokushima's FY2022 budget?", "210,487千円（要求中）"),
         ("徳島県の令和4年度のRPA環境拡充事業の予算は？", "23,798千円"),  # a project named: its line, not the total
     ],
 )
 def test_a_budget_question_naming_no_project_gets_the_total(tmp_path, fake_embedder, question, short):
-    text = "令和４年度予算（要求中）\n２１０，４８７千円\n\nRPA環境拡充事業 ２３，７９８千円\n\n行政情報化推進費 １，８００千円\n"
+    text = "令和４年度予算\n２１０，４８７千円（要求中）\n\nRPA環境拡充事業 ２３，７９８千円\n\n行政情報化推進費 １，８００千円\n"
     corpus = write_files(
         tmp_path / "corpus",
         {"tokushima.txt": text, "metadata.toml": '[documents."tokushima.txt"]\nprefecture = "徳島"\ntitle = "プラン"\n'},
