@@ -324,13 +324,14 @@ class ExtractiveAnswerer:
             if query.years
             else catalog.facts_for(query.measure.value)
         )
+        counters = asked_counter(query.text)
         scored: list[tuple[float, Fact]] = []
         for f in candidates:
             if not self._in_scope(query, f.doc_id, catalog):
                 continue
             if not _of_asked_kind(query.expects, f.display):
                 continue  # "how many" is not answered with a rate, nor "what share" with a count
-            if asked_counter(query.text) and counted_in(f.display) not in (*asked_counter(query.text), None):
+            if counters and counted_in(f.display) not in (*counters, None):
                 continue  # 何人 is not answered in 件
             if wants_total != bool(TOTAL_LINE.search(f.indicator)):
                 continue  # the total is not one of its lines, and a line is not the total
@@ -393,15 +394,22 @@ class ExtractiveAnswerer:
             lines.insert(0, phrasing.disagree(query.lang))
         return Answer(query.question, " ".join(lines), short, True, citations, notes, "value", len(docs) >= 1 and not notes)
 
-    def _target_and_actual(self, query: Query, hits: list[Hit], catalog: Catalog) -> Answer | None:
-        """「目標と実績は」: both figures, each a fact of the same indicator in the same document;
-        None unless both are found and each is one value."""
+    def _target_actual_pair(self, query: Query, catalog: Catalog) -> tuple[Fact, Fact] | None:
+        """The target and the actual of one indicator, year and document the question names; None
+        unless both are found and each is one value."""
         target = self._matching_facts(replace(query, measure=Measure.TARGET), catalog)
         actual = self._matching_facts(replace(query, measure=Measure.ACTUAL), catalog)
         pairs = [(t, a) for t in target for a in actual if (t.doc_id, t.indicator, t.year) == (a.doc_id, a.indicator, a.year)]
         if not pairs or len({(t.display, a.display) for t, a in pairs}) > 1:
             return None
-        t, a = pairs[0]
+        return pairs[0]
+
+    def _target_and_actual(self, query: Query, hits: list[Hit], catalog: Catalog) -> Answer | None:
+        """「目標と実績は」: both figures, each a fact of the same indicator in the same document."""
+        pair = self._target_actual_pair(query, catalog)
+        if pair is None:
+            return None
+        t, a = pair
         quotes = [_Quote(_hit_for(f.chunk_id, hits, catalog), f.start, f.end) for f in (t, a)]
         citations, n_of = _citations(quotes, hits, catalog)
         lines = [self._fact_sentence(query, f, catalog, [n_of[f.chunk_id]], dated=False) for f in (t, a)]
@@ -629,13 +637,9 @@ class ExtractiveAnswerer:
         if not pairs:
             return None
         x, y = pairs[0]
-        try:
-            vx, vy = float(x.value.replace(",", "")), float(y.value.replace(",", ""))
-        except ValueError:
+        shown = _signed_difference(x, y, x.unit)
+        if shown is None:
             return None
-        diff = vy - vx
-        decimals = max(len(v.split(".")[1]) if "." in v else 0 for v in (x.value, y.value))
-        shown = f"{diff:+,.{decimals}f}{x.unit}"
         quotes = [_Quote(_hit_for(f.chunk_id, hits, catalog), f.start, f.end) for f in (x, y)]
         citations, n_of = _citations(quotes, hits, catalog)
         indicator = x.indicator_original or x.indicator
@@ -655,23 +659,17 @@ class ExtractiveAnswerer:
     def _against_target(self, query: Query, hits: list[Hit], catalog: Catalog) -> Answer | None:
         """「目標をどれだけ上回った」「実績と目標の差」 in one year: the actual minus the target, both
         facts of the same indicator in the same document, both shown and cited."""
-        pair = self._target_and_actual(query, hits, catalog)
-        if pair is None:
+        pair = self._target_actual_pair(query, catalog)
+        if pair is None or pair[0].unit != pair[1].unit:
             return None
-        target = self._matching_facts(replace(query, measure=Measure.TARGET, expects=Expect.VALUE), catalog)
-        actual = self._matching_facts(replace(query, measure=Measure.ACTUAL, expects=Expect.VALUE), catalog)
-        t, a = next((t, a) for t in target for a in actual if (t.doc_id, t.indicator, t.year) == (a.doc_id, a.indicator, a.year))
-        if t.unit != a.unit:
-            return None
-        try:
-            vt, va = float(t.value.replace(",", "")), float(a.value.replace(",", ""))
-        except ValueError:
-            return None
-        decimals = max(len(v.split(".")[1]) if "." in v else 0 for v in (t.value, a.value))
+        t, a = pair
         unit = "ポイント" if t.unit == "%" and query.lang == "ja" else (" points" if t.unit == "%" else t.unit)
-        shown = f"{va - vt:+,.{decimals}f}{unit}"
-        notes = (*pair.notes, "computed from two cited values")
-        return replace(pair, answer=f"{shown}: {pair.answer}", short_answer=shown, notes=notes)
+        shown = _signed_difference(t, a, unit)
+        both = self._target_and_actual(query, hits, catalog)
+        if shown is None or both is None:
+            return None
+        notes = (*both.notes, "computed from two cited values")
+        return replace(both, answer=f"{shown}: {both.answer}", short_answer=shown, notes=notes)
 
     # ---- which prefecture / which document ----------------------------------------------------
     def _which_answer(self, query: Query, sentences: list[Sentence], hits: list[Hit], catalog: Catalog) -> Answer | None:
@@ -775,6 +773,16 @@ class ExtractiveAnswerer:
             text += " " + phrasing.NOT_PINNED[query.lang]
             notes = ("value not pinned down",)
         return Answer(query.question, text, None, True, citations, notes, "passage", False)
+
+
+def _signed_difference(earlier: Fact, later: Fact, unit: str) -> str | None:
+    """later − earlier with its sign, at the precision the two values are written in ("+120人")."""
+    try:
+        a, b = float(earlier.value.replace(",", "")), float(later.value.replace(",", ""))
+    except ValueError:
+        return None
+    decimals = max(len(v.split(".")[1]) if "." in v else 0 for v in (earlier.value, later.value))
+    return f"{b - a:+,.{decimals}f}{unit}"
 
 
 _STATED_NOTE = re.compile(r"\s*([（(](?:要求中|要求額|案|見込み?|予定|暫定|速報値?|概算)[)）])")

@@ -284,9 +284,8 @@ def _jsquad_base(embedder: Embedder, limit: int | None = None):
     return base, vectors, tokens, queries
 
 
-def bench_latency(rag: Rag, sizes: list[int], n_queries: int, result: BenchResult, limit: int | None) -> None:
+def bench_latency(rag: Rag, base: BenchBase, sizes: list[int], n_queries: int, result: BenchResult) -> None:
     embedder = rag.embedder
-    base = bench_base(embedder, rag.index, limit)
     questions = base.questions[:n_queries]
     for size in sizes:
         random_vectors = size >= 100_000
@@ -402,9 +401,7 @@ def serve_from_disk(index_dir: str, n_queries: int, models_dir: str) -> dict:
         rag.ask(q)
         times.append(time.perf_counter() - t0)
     p50, p95 = _ms(times)
-    status = Path("/proc/self/status").read_text()
-    peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
-    return {"load_s": load_s, "p50": p50, "p95": p95, "peak_mb": peak}
+    return {"load_s": load_s, "p50": p50, "p95": p95, "peak_mb": _status_mb("VmHWM")}
 
 
 def bench_growth(embedder: Embedder, base: BenchBase, sizes: tuple[int, ...], models_dir: Path, result: BenchResult) -> None:
@@ -421,12 +418,7 @@ def bench_growth(embedder: Embedder, base: BenchBase, sizes: tuple[int, ...], mo
             disk = write_scaled(index, embedder, folder / "index")
             del index
             gc.collect()
-            code = (
-                "import json; from rag.evaluation.bench import serve_from_disk; "
-                f"print(json.dumps(serve_from_disk({str(folder / 'index')!r}, 50, {str(models_dir)!r})))"
-            )
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-            f = json.loads(out.stdout.strip().splitlines()[-1])
+            f = _in_child(f"serve_from_disk({str(folder / 'index')!r}, 50, {str(models_dir)!r})")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}M"
@@ -501,25 +493,25 @@ def serve_rss(size: int, n_queries: int, models_dir: str) -> dict:
     base = bench_base(embedder, Rag(settings, embedder).index)
     index = scaled_index(embedder, size, base, False)
     _latencies(Rag.over(settings, index, embedder), base.questions[:n_queries])
-    # VmHWM, not ru_maxrss: the latter keeps the forking parent's peak across exec
+    return {"rss_mb": _status_mb("VmRSS"), "peak_mb": _status_mb("VmHWM")}
+
+
+def _status_mb(field: str) -> float:
+    """This process's memory figure from /proc (VmHWM for the peak, not ru_maxrss: the latter keeps
+    the forking parent's peak across exec)."""
     status = Path("/proc/self/status").read_text()
-    return {
-        key: int(status.split(f"{field}:")[1].split()[0]) / 1024 for key, field in (("rss_mb", "VmRSS"), ("peak_mb", "VmHWM"))
-    }
+    return int(status.split(f"{field}:")[1].split()[0]) / 1024
+
+
+def _in_child(call: str) -> dict:
+    """Run `rag.evaluation.bench.<call>` in a fresh Python process; its printed JSON."""
+    code = f"import json; from rag.evaluation import bench; print(json.dumps(bench.{call}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def bench_rss(settings: Settings, size: int, result: BenchResult) -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import json; from rag.evaluation.bench import serve_rss; print(json.dumps(serve_rss({size}, 50, {str(settings.models_dir)!r})))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    figures = _in_child(f"serve_rss({size}, 50, {str(settings.models_dir)!r})")
     rss, peak = figures["rss_mb"], figures["peak_mb"]
     result.figures.update(rss_mb=rss, peak_mb=peak)
     result.add(
@@ -531,27 +523,26 @@ def bench_rss(settings: Settings, size: int, result: BenchResult) -> None:
 
 
 def run_bench(rag: Rag, quick: bool = False, progress=print) -> BenchResult:
+    from functools import cache
+
     result = BenchResult()
     embedder = rag.embedder
+
+    @cache
+    def base() -> BenchBase:  # the passages the latency and growth steps repeat, read once
+        return bench_base(embedder, rag.index, 300 if quick else None)
+
     steps = [
         ("build", lambda: bench_build(embedder, rag.settings.corpus, result)),
         ("incremental", lambda: bench_incremental(embedder, 10 if quick else 50, result)),
         (
             "latency",
-            lambda: bench_latency(
-                rag, [1000] if quick else [1000, 10_000, 100_000], 20 if quick else 100, result, 300 if quick else None
-            ),
+            lambda: bench_latency(rag, base(), [1000] if quick else [1000, 10_000, 100_000], 20 if quick else 100, result),
         ),
         ("rss", lambda: None if quick else bench_rss(rag.settings, 10_000, result)),
         (
             "growth",
-            lambda: bench_growth(
-                embedder,
-                bench_base(embedder, rag.index, 300 if quick else None),
-                (1_000,) if quick else GROWTH_SIZES,
-                rag.settings.models_dir,
-                result,
-            ),
+            lambda: bench_growth(embedder, base(), (1_000,) if quick else GROWTH_SIZES, rag.settings.models_dir, result),
         ),
         ("cold starts", lambda: bench_cold_starts(rag.settings, result)),
     ]

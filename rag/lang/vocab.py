@@ -104,7 +104,8 @@ _SAME_COUNTER = {
     "か所": ("か所", "箇所", "ヶ所", "カ所"),
     "箇所": ("か所", "箇所", "ヶ所", "カ所"),
 }
-_ASKED_COUNTER = re.compile("何(" + "|".join(sorted((re.escape(c) for c in COUNTERS), key=len, reverse=True)) + ")")
+_LONGEST_FIRST = tuple(sorted(COUNTERS, key=len, reverse=True))
+_ASKED_COUNTER = re.compile("何(" + "|".join(re.escape(c) for c in _LONGEST_FIRST) + ")")
 
 
 def asked_counter(question: str) -> tuple[str, ...]:
@@ -118,7 +119,7 @@ def asked_counter(question: str) -> tuple[str, ...]:
 def counted_in(value: str) -> str | None:
     """The counter a figure carries ("780人" → 人), None for a bare number or another unit."""
     rest = re.sub(r"^[^0-9]*[0-9][0-9,.]*\s*", "", value).strip()
-    return next((c for c in sorted(COUNTERS, key=len, reverse=True) if rest.startswith(c)), None) if rest else None
+    return next((c for c in _LONGEST_FIRST if rest.startswith(c)), None) if rest else None
 
 
 NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"  # 12 / 1,800 / 95.5
